@@ -1,0 +1,1 @@
+"""Bundled assets: MNIST (the default dataset) and icons."""

@@ -1,0 +1,1 @@
+"""Data nodes: readers, normalizer, partitioning."""

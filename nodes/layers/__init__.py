@@ -1,0 +1,1 @@
+"""Layer nodes: each appends one Keras layer to the network description."""

@@ -1,0 +1,1 @@
+"""Learning nodes: learner, executor, scorer, model writer and reader."""

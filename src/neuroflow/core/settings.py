@@ -1,0 +1,281 @@
+"""Typed setting declarations.
+
+A node type declares its settings as a tuple of these objects. One declaration drives
+everything a setting needs: validation (with a message that quotes the bad value), parsing from
+the command line (``--set node.setting=value``), JSON round-tripping in ``.workflow`` files, the
+``neuroflow nodes`` listing and the editor's generated properties form.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from .errors import SettingError
+
+
+@dataclass(frozen=True)
+class Setting:
+    """Base declaration. Subclasses implement :meth:`_coerce` for their value type."""
+
+    name: str
+    label: str
+    default: Any
+    help: str = ""
+    #: Show this setting only when another setting has one of the given values,
+    #: e.g. ``("optimizer", ("sgd",))``. Purely a presentation hint; always validated.
+    visible_when: tuple[str, tuple[Any, ...]] | None = None
+
+    kind: ClassVar[str] = "value"
+
+    def validate(self, value: Any) -> Any:
+        """Return the normalised value or raise :class:`SettingError` quoting ``value``."""
+        return self._coerce(value)
+
+    def _coerce(self, value: Any) -> Any:
+        return value
+
+    def _fail(self, expected: str, value: Any) -> SettingError:
+        return SettingError(
+            f"setting '{self.name}': expected {expected}, got {value!r}", setting=self.name
+        )
+
+    def parse(self, text: str) -> Any:
+        """Parse a command-line string into a validated value."""
+        return self.validate(text)
+
+    def to_json(self, value: Any) -> Any:
+        return value
+
+    def describe(self) -> str:
+        """A short human description of the accepted values, for listings and tooltips."""
+        return self.kind
+
+
+@dataclass(frozen=True)
+class IntSetting(Setting):
+    minimum: int | None = None
+    maximum: int | None = None
+    kind: ClassVar[str] = "integer"
+
+    def _coerce(self, value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self._fail("an integer", value)
+        if isinstance(value, float):
+            if not value.is_integer():
+                raise self._fail("an integer", value)
+            value = int(value)
+        _check_range(self, value)
+        return int(value)
+
+    def parse(self, text: str) -> int:
+        try:
+            number = int(text.strip())
+        except ValueError:
+            raise self._fail("an integer", text) from None
+        return self.validate(number)
+
+    def describe(self) -> str:
+        return f"integer{_range_text(self)}"
+
+
+@dataclass(frozen=True)
+class FloatSetting(Setting):
+    minimum: float | None = None
+    maximum: float | None = None
+    #: When true the minimum itself is not allowed (e.g. a learning rate must be > 0).
+    exclusive_minimum: bool = False
+    kind: ClassVar[str] = "number"
+
+    def _coerce(self, value: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self._fail("a number", value)
+        value = float(value)
+        if not math.isfinite(value):
+            raise self._fail("a finite number", value)
+        _check_range(self, value)
+        if self.exclusive_minimum and self.minimum is not None and value <= self.minimum:
+            raise SettingError(
+                f"setting '{self.name}': {value!r} must be greater than {self.minimum:g}",
+                setting=self.name,
+            )
+        return value
+
+    def parse(self, text: str) -> float:
+        try:
+            number = float(text.strip())
+        except ValueError:
+            raise self._fail("a number", text) from None
+        return self.validate(number)
+
+    def describe(self) -> str:
+        return f"number{_range_text(self)}"
+
+
+@dataclass(frozen=True)
+class BoolSetting(Setting):
+    kind: ClassVar[str] = "boolean"
+    _TRUE: ClassVar[frozenset[str]] = frozenset({"true", "yes", "on", "1"})
+    _FALSE: ClassVar[frozenset[str]] = frozenset({"false", "no", "off", "0"})
+
+    def _coerce(self, value: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self._fail("true or false", value)
+        return value
+
+    def parse(self, text: str) -> bool:
+        word = text.strip().lower()
+        if word in self._TRUE:
+            return True
+        if word in self._FALSE:
+            return False
+        raise self._fail("true or false", text)
+
+
+@dataclass(frozen=True)
+class ChoiceSetting(Setting):
+    choices: tuple[str, ...] = ()
+    #: Optional display names, same order as ``choices``.
+    choice_labels: tuple[str, ...] = ()
+    kind: ClassVar[str] = "choice"
+
+    def _coerce(self, value: Any) -> str:
+        if not isinstance(value, str) or value not in self.choices:
+            raise SettingError(
+                f"setting '{self.name}': {value!r} is not one of {', '.join(self.choices)}",
+                setting=self.name,
+            )
+        return value
+
+    def parse(self, text: str) -> str:
+        return self.validate(text.strip())
+
+    def label_of(self, choice: str) -> str:
+        if self.choice_labels and choice in self.choices:
+            return self.choice_labels[self.choices.index(choice)]
+        return choice
+
+    def describe(self) -> str:
+        return "one of " + " | ".join(self.choices)
+
+
+@dataclass(frozen=True)
+class StringSetting(Setting):
+    kind: ClassVar[str] = "text"
+
+    def _coerce(self, value: Any) -> str:
+        if not isinstance(value, str):
+            raise self._fail("text", value)
+        return value
+
+
+@dataclass(frozen=True)
+class PathSetting(Setting):
+    """A file or folder path; empty means "use the default" where the node allows it."""
+
+    mode: str = "file"  # "file", "folder" or "save"
+    #: File dialog filter such as ``"Keras models (*.keras *.h5)"``.
+    file_filter: str = ""
+    kind: ClassVar[str] = "path"
+
+    def _coerce(self, value: Any) -> str:
+        if not isinstance(value, str):
+            raise self._fail("a path", value)
+        return value
+
+    def describe(self) -> str:
+        return {"folder": "folder path", "save": "output file path"}.get(self.mode, "file path")
+
+
+@dataclass(frozen=True)
+class IntTupleSetting(Setting):
+    """A fixed- or variable-length tuple of integers, e.g. a kernel size or an input shape."""
+
+    min_length: int = 1
+    max_length: int = 3
+    minimum: int | None = 1
+    maximum: int | None = None
+    element_names: tuple[str, ...] = field(default=())
+    kind: ClassVar[str] = "integers"
+
+    def _coerce(self, value: Any) -> tuple[int, ...]:
+        length_text = (
+            f"{self.min_length}"
+            if self.min_length == self.max_length
+            else f"{self.min_length} to {self.max_length}"
+        )
+        expected = f"a list of {length_text} integers"
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            value = [value]
+        if not isinstance(value, (list, tuple)):
+            raise self._fail(expected, value)
+        if not self.min_length <= len(value) <= self.max_length:
+            raise self._fail(expected, value)
+        items = []
+        for item in value:
+            if isinstance(item, bool) or not isinstance(item, (int, float)):
+                raise self._fail(expected, value)
+            if isinstance(item, float) and not item.is_integer():
+                raise self._fail(expected, value)
+            items.append(int(item))
+        for item in items:
+            if (self.minimum is not None and item < self.minimum) or (
+                self.maximum is not None and item > self.maximum
+            ):
+                raise SettingError(
+                    f"setting '{self.name}': {list(value)!r} has a value outside "
+                    f"{_range_text(self).strip(' ()')}",
+                    setting=self.name,
+                )
+        return tuple(items)
+
+    def parse(self, text: str) -> tuple[int, ...]:
+        cleaned = text.strip().strip("()[]")
+        parts = [p for p in cleaned.replace("x", ",").split(",") if p.strip()]
+        try:
+            numbers = [int(p.strip()) for p in parts]
+        except ValueError:
+            raise self._fail("integers such as 3,3", text) from None
+        return self.validate(numbers)
+
+    def to_json(self, value: Any) -> Any:
+        return list(value)
+
+    def describe(self) -> str:
+        count = (
+            f"{self.min_length}"
+            if self.min_length == self.max_length
+            else f"{self.min_length}-{self.max_length}"
+        )
+        return f"{count} integers{_range_text(self)}"
+
+
+def _check_range(setting: Any, value: float) -> None:
+    low, high = setting.minimum, setting.maximum
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise SettingError(
+            f"setting '{setting.name}': {value!r} is out of range{_range_text(setting)}",
+            setting=setting.name,
+        )
+
+
+def _range_text(setting: Any) -> str:
+    low, high = setting.minimum, setting.maximum
+    if low is None and high is None:
+        return ""
+    if high is None:
+        return f" (>= {low:g})"
+    if low is None:
+        return f" (<= {high:g})"
+    return f" ({low:g} to {high:g})"
+
+
+def format_value(value: Any) -> str:
+    """Render a setting value compactly for listings (tuples as ``3x3``)."""
+    if isinstance(value, tuple):
+        return "x".join(str(v) for v in value)
+    if isinstance(value, str):
+        return value if value else '""'
+    return json.dumps(value)
