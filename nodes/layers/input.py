@@ -28,7 +28,7 @@ class InputNode(LayerNode):
     )
 
     def keras_config(self) -> dict[str, Any]:
-        return {"shape": list(self["shape"])}
+        return {"shape": self["shape"]}
 
     def output_shape(self, input_shapes: list[Shape]) -> Shape:
         return tuple(self["shape"])

@@ -146,12 +146,12 @@ def from_dict(
     layout = data.get("layout", {})
     if not isinstance(layout, dict):
         raise fail("layout", f"expected an object, got {_json_type(layout)}")
-    for index, raw in enumerate(nodes):
-        _load_node(workflow, raw, f"nodes[{index}]", layout, strict, fail)
     connections = _expect(data, "connections", list, fail)
-    for index, raw in enumerate(connections):
-        _load_connection(workflow, raw, f"connections[{index}]", fail)
-    workflow.configure()
+    with workflow.bulk_edit():
+        for index, raw in enumerate(nodes):
+            _load_node(workflow, raw, f"nodes[{index}]", layout, strict, fail)
+        for index, raw in enumerate(connections):
+            _load_connection(workflow, raw, f"connections[{index}]", fail)
     return workflow
 
 

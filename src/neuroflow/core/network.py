@@ -118,8 +118,9 @@ def window_output_shape(
     for axis, name in enumerate(("height", "width")):
         effective = (kernel[axis] - 1) * dilation[axis] + 1
         if padding == "valid" and effective > shape[axis]:
+            dilated = f" (dilated to {effective})" if dilation[axis] > 1 else ""
             raise ConfigureError(
-                f"{what} window {kernel[0]}x{kernel[1]} (dilated to {effective}) is larger than "
+                f"{what} window {kernel[0]}x{kernel[1]}{dilated} is larger than "
                 f"the input {name} {shape[axis]} of shape {format_shape(shape)}"
             )
         out.append(conv_output_length(shape[axis], kernel[axis], strides[axis], padding, dilation[axis]))

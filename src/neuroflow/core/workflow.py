@@ -9,8 +9,9 @@ has no cycle - and resets the edited node and everything downstream, as KNIME do
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from .errors import ConfigureError, ConnectionRefused, NeuroFlowError, SettingError
 from .events import NodeState, NodeStateChanged
@@ -66,6 +67,18 @@ class Workflow:
         self.nodes: dict[str, WorkflowNode] = {}
         self.connections: list[Connection] = []
         self._listeners: list[Listener] = []
+        self._bulk_depth = 0
+
+    @contextmanager
+    def bulk_edit(self) -> Iterator[Workflow]:
+        """Apply many edits (e.g. loading a file) and configure once at the end."""
+        self._bulk_depth += 1
+        try:
+            yield self
+        finally:
+            self._bulk_depth -= 1
+        if self._bulk_depth == 0:
+            self.configure()
 
     # -- listeners ------------------------------------------------------------------------
     def subscribe(self, listener: Listener) -> None:
@@ -170,10 +183,10 @@ class Workflow:
             raise ConnectionRefused(
                 f"cannot connect {ends}: {out_port.type.label} does not fit {in_port.type.label}"
             )
-        if any(c.target == target and c.target_port == target_port for c in self.connections):
-            raise ConnectionRefused(f"cannot connect {ends}: that input is already connected")
         if source == target or source in self.downstream(target):
             raise ConnectionRefused(f"cannot connect {ends}: it would make a cycle")
+        if any(c.target == target and c.target_port == target_port for c in self.connections):
+            raise ConnectionRefused(f"cannot connect {ends}: that input is already connected")
 
     def connect(self, source: str, source_port: str, target: str, target_port: str) -> Connection:
         self.check_connection(source, source_port, target, target_port)
@@ -261,6 +274,8 @@ class Workflow:
         failed nodes keep their state; the others become configured or not configured.
         """
         problems: dict[str, str] = {}
+        if self._bulk_depth:
+            return problems
         for nid in self.topological_order():
             item = self.nodes[nid]
             problem = self._configure_one(item, problems)
