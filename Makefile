@@ -3,9 +3,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-# Qt runs without a display in tests and headless commands.
-export QT_QPA_PLATFORM ?= offscreen
+# TensorFlow's C++ start-up chatter is noise for users of a desktop tool.
 export TF_CPP_MIN_LOG_LEVEL ?= 2
+FLAGSHIP := workflows/mnist_cnn.workflow
 
 .PHONY: install run demo test lint benchmark screenshot clean
 
@@ -17,18 +17,18 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## run: the main job - the flagship workflow (in the editor when a display is available)
+## run: the editor with the flagship workflow (headless run of it when there is no display)
 run: $(STAMP)
-	$(BIN)/neuroflow run workflows/mnist_cnn.workflow --report out/mnist_cnn.report.json
+	$(BIN)/neuroflow $(FLAGSHIP)
 
 ## demo: the flagship workflow headless, always
 demo: $(STAMP)
 	mkdir -p out
-	$(BIN)/neuroflow run workflows/mnist_cnn.workflow --report out/mnist_cnn.report.json
+	$(BIN)/neuroflow run $(FLAGSHIP) --report out/mnist_cnn.report.json
 
 ## test: the whole test suite
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check src nodes tests benchmarks

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from neuroflow.core.errors import DataError
 from neuroflow.core.network import NetworkSpec

@@ -122,7 +122,7 @@ class Scores:
                     "support": int(s),
                 }
                 for name, p, r, f, s in zip(
-                    self.class_names, self.precision, self.recall, self.f1, self.confusion.sum(axis=1)
+                    self.class_names, self.precision, self.recall, self.f1, self.confusion.sum(axis=1), strict=True
                 )
             ],
         }

@@ -24,8 +24,9 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from .errors import ConnectionRefused, NeuroFlowError, SettingError, WorkflowFileError
 from .node import MissingNode

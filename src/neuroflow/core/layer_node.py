@@ -7,7 +7,8 @@ network description *is* the data, and the Network Learner builds the real model
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Mapping
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 from .errors import ConfigureError
 from .network import LayerDesc, NetworkSpec, Shape

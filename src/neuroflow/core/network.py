@@ -10,8 +10,9 @@ data of a network port; only the Network Learner turns it into a real ``keras.Mo
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from .errors import ConfigureError
 

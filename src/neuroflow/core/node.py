@@ -14,8 +14,9 @@ Instances hold one workflow node's settings; the workflow owns ids, labels and w
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, ClassVar, Mapping
+from typing import Any, ClassVar
 
 from .errors import Cancelled, ConfigureError, SettingError
 from .ports import Port, Spec

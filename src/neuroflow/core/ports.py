@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
-from typing import Union
 
 from .network import NetworkSpec
 
@@ -111,7 +110,7 @@ class ScoresSpec:
         return f"scores over {len(self.class_names)} classes"
 
 
-Spec = Union[NetworkSpec, DatasetSpec, ModelSpec, PredictionsSpec, ScoresSpec]
+Spec = NetworkSpec | DatasetSpec | ModelSpec | PredictionsSpec | ScoresSpec
 
 SPEC_TYPES: dict[PortType, type] = {
     PortType.NETWORK: NetworkSpec,

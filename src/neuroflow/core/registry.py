@@ -18,10 +18,10 @@ import logging
 import os
 import pkgutil
 import sys
+from collections.abc import Iterable
 from importlib.metadata import entry_points
 from pathlib import Path
 from types import ModuleType
-from typing import Iterable
 
 from .node import Node
 

@@ -9,9 +9,10 @@ has no cycle - and resets the edited node and everything downstream, as KNIME do
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from typing import Any
 
 from .errors import ConfigureError, ConnectionRefused, NeuroFlowError, SettingError
 from .events import NodeState, NodeStateChanged
