@@ -11,12 +11,13 @@ second, and stops early when only the first ``limit`` items are wanted.
 from __future__ import annotations
 
 import gzip
+import io
 import math
 import struct
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Callable
 
 import numpy as np
 
@@ -66,14 +67,14 @@ class IdxHeader:
         return math.prod(self.shape[1:]) * self.dtype.itemsize
 
 
-def _open(path: Path) -> tuple[BinaryIO, bool]:
+def _open(path: Path) -> tuple[io.BufferedIOBase, bool]:
     """Open ``path`` for reading, decompressing on the fly when it starts like a gzip file.
 
     The content decides, not the name, so a raw file called ``.gz`` (browsers sometimes
     unpack downloads without renaming them) still reads correctly.
     """
     try:
-        raw = open(path, "rb")  # noqa: SIM115 - returned to the caller, who closes it
+        raw = open(path, "rb")  # the caller closes it, through _close
     except FileNotFoundError:
         raise DataError(f"file not found: {path}") from None
     except IsADirectoryError:
@@ -81,11 +82,11 @@ def _open(path: Path) -> tuple[BinaryIO, bool]:
     except OSError as exc:
         raise DataError(f"cannot open {path}: {exc.strerror or exc}") from None
     if raw.peek(2)[:2] == _GZIP_MAGIC:
-        return gzip.GzipFile(fileobj=raw, mode="rb"), True  # type: ignore[return-value]
+        return gzip.GzipFile(fileobj=raw, mode="rb"), True
     return raw, False
 
 
-def _close(stream: BinaryIO) -> None:
+def _close(stream: io.BufferedIOBase) -> None:
     inner = getattr(stream, "fileobj", None)
     stream.close()
     if inner is not None:
@@ -146,7 +147,7 @@ def read_idx(
     count = header.count if limit is None else min(limit, header.count)
     wanted = count * header.item_size
     buffer = np.empty(wanted, dtype=np.uint8)
-    view = memoryview(buffer)
+    view = buffer.data  # a writable memoryview of the buffer
     stream, _ = _open(header.path)
     done = 0
     try:

@@ -67,4 +67,5 @@ def read_npz_array(path: str | Path, key: str, *, limit: int | None = None) -> n
         raise DataError(f"file not found: {path}") from None
     except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
         raise DataError(f"{path} is not a readable .npz archive: {exc}") from None
-    return values if limit is None else values[:limit]
+    # copy a prefix so the rest of the array can be freed
+    return values if limit is None else values[:limit].copy()
