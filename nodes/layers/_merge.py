@@ -19,4 +19,4 @@ class MergeNode(LayerNode):
     """Base of the layers that combine two branches of a network into one."""
 
     inputs: ClassVar[tuple[Port, ...]] = (FIRST, SECOND)
-    keywords = ("merge", "join", "branch", "skip connection")
+    keywords: ClassVar[tuple[str, ...]] = ("merge", "join", "branch", "skip connection")

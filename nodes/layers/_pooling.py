@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from neuroflow.core.layer_node import LayerNode
 from neuroflow.core.network import Shape, window_output_shape
@@ -13,7 +13,7 @@ from ._common import PADDING, pair_setting
 class Pooling2DNode(LayerNode):
     """Base of the 2-D pooling nodes; subclasses set the identity and ``keras_class``."""
 
-    keywords = ("pooling", "downsample", "subsample", "cnn")
+    keywords: ClassVar[tuple[str, ...]] = ("pooling", "downsample", "subsample", "cnn")
     settings_spec = (
         pair_setting("pool_size", "Pool size", (2, 2),
                      "Height and width of the window summarised into one value; 2x2 halves the "

@@ -115,7 +115,7 @@ class Registry:
     def __contains__(self, type_id: str) -> bool:
         return type_id in self._types
 
-    def __iter__(self) -> Iterable[type[Node]]:
+    def __iter__(self) -> Iterator[type[Node]]:
         return iter(sorted(self._types.values(), key=lambda t: (t.category, t.name)))
 
     def __len__(self) -> int:

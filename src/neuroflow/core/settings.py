@@ -98,7 +98,7 @@ class FloatSetting(Setting):
         _check_range(self, value)
         if self.exclusive_minimum and self.minimum is not None and value <= self.minimum:
             raise SettingError(
-                f"setting '{self.name}': {value!r} must be greater than {self.minimum:g}",
+                f"setting '{self.name}': {value!r} must be greater than {_number(self.minimum)}",
                 setting=self.name,
             )
         return value
@@ -266,10 +266,17 @@ def _range_text(setting: Any) -> str:
     if low is None and high is None:
         return ""
     if high is None:
-        return f" (>= {low:g})"
+        return f" (>= {_number(low)})"
     if low is None:
-        return f" (<= {high:g})"
-    return f" ({low:g} to {high:g})"
+        return f" (<= {_number(high)})"
+    return f" ({_number(low)} to {_number(high)})"
+
+
+def _number(value: float) -> str:
+    """Whole numbers in full (a seed's 4294967295), others in short form (1e-07)."""
+    if float(value).is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return f"{value:g}"
 
 
 def format_value(value: Any) -> str:
