@@ -18,7 +18,7 @@ import logging
 import os
 import pkgutil
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterator
 from importlib.metadata import entry_points
 from pathlib import Path
 from types import ModuleType
