@@ -64,7 +64,7 @@ class Workflow:
     """Nodes and connections, with the invariants and reset rules of a dataflow graph."""
 
     def __init__(self, registry: Registry | None = None) -> None:
-        self.registry = registry or default_registry()
+        self.registry = registry if registry is not None else default_registry()
         self.nodes: dict[str, WorkflowNode] = {}
         self.connections: list[Connection] = []
         self._listeners: list[Listener] = []

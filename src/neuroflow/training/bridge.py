@@ -1,0 +1,101 @@
+"""The Keras callback that connects ``model.fit`` to NeuroFlow's events, progress and cancel.
+
+Per batch it emits :class:`~neuroflow.core.events.BatchEnded` with Keras's running epoch
+averages and checks the cancel token: a stop request (``token.request_stop()``) or a cancel
+sets ``model.stop_training``, which Keras honours right after the current batch, so both take
+effect within one batch. Per epoch it emits :class:`~neuroflow.core.events.EpochEnded` with the
+validation metrics and the epoch's wall time. Progress is reported at most every
+``PROGRESS_INTERVAL`` seconds. The work per batch is a dict of ``float`` and one event, so the
+bridge adds next to nothing to the cost of training.
+
+Keras is imported when the callback is first created, never when this module is imported.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from typing import Any
+
+from neuroflow.core.errors import Cancelled
+from neuroflow.core.events import BatchEnded, EpochEnded, TrainingStarted
+from neuroflow.core.node import ExecutionContext
+
+#: Seconds between two progress reports (batch events are not throttled).
+PROGRESS_INTERVAL = 0.1
+
+
+def training_callback(ctx: ExecutionContext, *, epochs: int, batches_per_epoch: int, samples: int) -> Any:
+    """A ``keras.callbacks.Callback`` reporting to ``ctx``; see the module docstring."""
+    return _bridge_class()(ctx, epochs, batches_per_epoch, samples)
+
+
+def _numbers(logs: dict[str, Any] | None) -> dict[str, float]:
+    return {key: float(value) for key, value in (logs or {}).items() if isinstance(value, (int, float))}
+
+
+@functools.cache
+def _bridge_class() -> type:
+    import keras
+
+    class TrainingBridge(keras.callbacks.Callback):
+        """Streams training to a NeuroFlow execution context; stops on request."""
+
+        def __init__(self, ctx: ExecutionContext, epochs: int, batches: int, samples: int) -> None:
+            super().__init__()
+            self.ctx = ctx
+            self.token = ctx.token
+            self.epochs = epochs
+            self.batches = max(batches, 1)
+            self.samples = samples
+            #: True when training ended because the user asked to stop (not cancel).
+            self.stopped_by_user = False
+            #: Epochs that reached their end (a stopped epoch counts).
+            self.epochs_run = 0
+            self._epoch = 1
+            self._epoch_started = 0.0
+            self._next_progress = 0.0
+
+        def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+            self.ctx.emit(TrainingStarted(self.ctx.node_id, self.epochs, self.batches, self.samples))
+
+        def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+            self._epoch = epoch + 1
+            self._epoch_started = time.perf_counter()
+
+        def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+            number = batch + 1
+            self.ctx.emit(BatchEnded(self.ctx.node_id, self._epoch, number, self.batches, _numbers(logs)))
+            if self.token.stop_requested:
+                self._stop()
+                return
+            now = time.perf_counter()
+            if now < self._next_progress:
+                return
+            self._next_progress = now + PROGRESS_INTERVAL
+            done = (self._epoch - 1) * self.batches + number
+            try:
+                self.ctx.progress(
+                    min(done / (self.epochs * self.batches), 1.0),
+                    f"epoch {self._epoch}/{self.epochs}, batch {number}/{self.batches}",
+                )
+            except Cancelled:  # cancelled between the check above and now
+                self._stop()
+
+        def on_test_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+            if self.token.cancelled:  # no point validating a model that is thrown away
+                self.model.stop_evaluating = True
+
+        def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+            self.epochs_run = epoch + 1
+            if self.token.cancelled:
+                return
+            seconds = time.perf_counter() - self._epoch_started
+            self.ctx.emit(EpochEnded(self.ctx.node_id, epoch + 1, self.epochs, _numbers(logs), seconds))
+
+        def _stop(self) -> None:
+            self.model.stop_training = True
+            if not self.token.cancelled:
+                self.stopped_by_user = True
+
+    return TrainingBridge
