@@ -1,0 +1,722 @@
+"""Live training monitor: accuracy and loss curves, progress, timing and a Stop button.
+
+The executor sends :mod:`neuroflow.core.events` from the training thread; the editor re-posts
+them to the GUI thread and calls :meth:`TrainingMonitor.handle_event`. Keras can finish hundreds
+of batches a second, so ``handle_event`` only appends numbers to growing numpy buffers and marks
+the widget dirty; a 10 Hz timer pushes the accumulated points to the charts with one
+``setData`` per curve. The same widget, filled with :meth:`TrainingMonitor.load_history`, shows
+a finished model's curves in the Network Learner's result view.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QFont, QPainter, QPaintEvent, QResizeEvent
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from neuroflow.core.events import (
+    BatchEnded,
+    EpochEnded,
+    NodeState,
+    NodeStateChanged,
+    RunFinished,
+    TrainingEnded,
+    TrainingStarted,
+)
+
+from . import theme
+
+# -- palette: the editor theme's colours under the names the charts use -------------------------
+CHART_BACKGROUND = theme.WHITE
+CHART_FOREGROUND = "#334155"  # axis text: one step darker than the theme's muted grey
+CHART_GRID_ALPHA = 0.18
+PANEL_BACKGROUND = theme.PANEL
+PANEL_BORDER = theme.BORDER_LIGHT
+TEXT_COLOR = theme.TEXT
+MUTED_TEXT_COLOR = theme.MUTED
+TRAIN_COLOR = theme.ACCENT  # training, per epoch
+BATCH_COLOR = "#93c5fd"  # training, per batch (running epoch average): a light tint of the accent
+VALIDATION_COLOR = "#ea580c"
+ACCENT_COLOR = theme.ACCENT
+STOP_COLOR = theme.ERROR
+
+CAPTION_VARIANTS = (("train", "validation"), ("train", "val."), ("", ""))
+LEGEND_MIN_SIZE = (420, 240)  # chart size (px) from which the in-plot legend is shown
+REDRAW_INTERVAL_MS = 100  # ~10 Hz: fast enough to feel live, cheap at any batch rate
+
+#: Keras names an accuracy metric differently depending on how it was compiled.
+ACCURACY_KEYS = (
+    "accuracy",
+    "acc",
+    "categorical_accuracy",
+    "sparse_categorical_accuracy",
+    "binary_accuracy",
+)
+
+
+def accuracy_key(metrics: Mapping[str, Any], prefix: str = "") -> str | None:
+    """The accuracy metric's key in ``metrics`` (with ``prefix``, e.g. ``"val_"``), if any."""
+    for name in ACCURACY_KEYS:
+        if prefix + name in metrics:
+            return prefix + name
+    for key in metrics:  # e.g. "top_k_categorical_accuracy"
+        rest = key[len(prefix) :] if key.startswith(prefix) else None
+        if rest is not None and not rest.startswith("val_") and rest.endswith("accuracy"):
+            return key
+    return None
+
+
+def format_duration(seconds: float) -> str:
+    """``75.2`` -> ``"1:15"``, ``3725`` -> ``"1:02:05"``: compact, unambiguous clock time."""
+    seconds = max(0, int(round(seconds)))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def _metric_text(value: float | None, is_accuracy: bool) -> str:
+    if value is None or not math.isfinite(value):
+        return "—"
+    return f"{value * 100:.2f} %" if is_accuracy else f"{value:.4f}"
+
+
+class _Series:
+    """An append-only (x, y) series in a doubling numpy buffer: O(1) appends, views for plotting."""
+
+    def __init__(self, capacity: int = 1024) -> None:
+        self._data = np.empty((2, capacity), dtype=np.float64)
+        self.size = 0
+
+    def append(self, x: float, y: float) -> None:
+        if self.size == self._data.shape[1]:
+            grown = np.empty((2, self.size * 2), dtype=np.float64)
+            grown[:, : self.size] = self._data
+            self._data = grown
+        self._data[0, self.size] = x
+        self._data[1, self.size] = y
+        self.size += 1
+
+    @property
+    def x(self) -> np.ndarray:
+        return self._data[0, : self.size]
+
+    @property
+    def y(self) -> np.ndarray:
+        return self._data[1, : self.size]
+
+    def clear(self) -> None:
+        self.size = 0
+
+
+class _Readout(QWidget):
+    """A coloured mark, a small caption and a bold value, e.g. "● train 98.81 %".
+
+    Next to a chart the marks match the curves, so the readouts double as its legend.
+    """
+
+    def __init__(
+        self, caption: str, color: str = TEXT_COLOR, mark: str = "", parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(4)
+        self.mark = QLabel(mark)
+        self.mark.setStyleSheet(f"color: {color}; font-size: 10pt;")
+        self.mark.setVisible(bool(mark))
+        self.caption = QLabel(caption)
+        self.caption.setStyleSheet(f"color: {MUTED_TEXT_COLOR}; font-size: 9pt;")
+        self.value = QLabel("—")
+        self._color = color
+        self._compact: bool | None = None
+        self.set_compact(False)
+        layout.addWidget(self.mark)
+        layout.addWidget(self.caption)
+        layout.addWidget(self.value)
+
+    def set(self, text: str) -> None:
+        if self.value.text() != text:
+            self.value.setText(text)
+
+    def set_compact(self, compact: bool) -> None:
+        """A smaller value font for narrow docks."""
+        if compact is not self._compact:
+            self._compact = compact
+            size = 10 if compact else 12
+            self.value.setStyleSheet(f"color: {self._color}; font-size: {size}pt; font-weight: 700;")
+
+
+class _ElidedLabel(QLabel):
+    """A one-line label that shortens its text with "…" instead of widening a narrow dock."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.setMinimumWidth(40)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setPen(self.palette().windowText().color())
+        text = self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight, self.width())
+        painter.drawText(self.rect(), int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter), text)
+
+
+class _MetricChart(pg.PlotWidget):
+    """One metric's chart: per-batch training line, per-epoch training and validation points."""
+
+    def __init__(self, legend_corner: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent, background=CHART_BACKGROUND)
+        item = self.getPlotItem()
+        item.showGrid(x=True, y=True, alpha=CHART_GRID_ALPHA)
+        item.setMenuEnabled(False)
+        axis_font = QFont()
+        axis_font.setPointSize(9)
+        for side in ("left", "bottom"):
+            axis = item.getAxis(side)
+            axis.setPen(pg.mkPen(PANEL_BORDER))
+            axis.setTextPen(pg.mkPen(CHART_FOREGROUND))
+            axis.setStyle(tickFont=axis_font)
+        item.setLabel("bottom", "epoch", color=MUTED_TEXT_COLOR)
+        item.getAxis("bottom").enableAutoSIPrefix(False)
+        item.setMouseEnabled(x=False, y=False)
+        item.hideButtons()
+        anchor = (1, 0) if legend_corner == "top" else (1, 1)
+        offset = (-8, 8) if legend_corner == "top" else (-8, -30)
+        self.legend = item.addLegend(
+            offset=offset, labelTextColor=TEXT_COLOR, labelTextSize="8pt", verSpacing=-6
+        )
+        self.legend.anchor(itemPos=anchor, parentPos=anchor, offset=offset)
+        self.legend.setBrush(pg.mkBrush(255, 255, 255, 220))
+        self.legend.setPen(pg.mkPen(PANEL_BORDER))
+        self.batch = item.plot(name="train (per batch)", pen=pg.mkPen(BATCH_COLOR, width=1.2))
+        self.batch.setClipToView(True)
+        self.batch.setDownsampling(auto=True, method="peak")
+        self.train = item.plot(
+            name="train",
+            pen=pg.mkPen(TRAIN_COLOR, width=2.5),
+            symbol="o",
+            symbolSize=7,
+            symbolBrush=TRAIN_COLOR,
+            symbolPen=pg.mkPen(CHART_BACKGROUND, width=1),
+        )
+        self.validation = item.plot(
+            name="validation",
+            pen=pg.mkPen(VALIDATION_COLOR, width=2.5),
+            symbol="s",
+            symbolSize=7,
+            symbolBrush=VALIDATION_COLOR,
+            symbolPen=pg.mkPen(CHART_BACKGROUND, width=1),
+        )
+        self.setMinimumSize(200, 120)
+
+    def resizeEvent(self, event: QResizeEvent | None) -> None:
+        super().resizeEvent(event)
+        legend = self.__dict__.get("legend")  # pyqtgraph resizes before __init__ has made it
+        if legend is None:
+            return
+        # In a small dock the legend would hide the curves; the coloured readouts above say the same.
+        legend.setVisible(self.width() >= LEGEND_MIN_SIZE[0] and self.height() >= LEGEND_MIN_SIZE[1])
+
+    def show_batch_legend(self, shown: bool) -> None:
+        """List the per-batch line in the legend only when it has points (not for loaded history)."""
+        listed = any(sample.item is self.batch for sample, _ in self.legend.items)
+        if shown and not listed:
+            self.legend.clear()
+            for curve in (self.batch, self.train, self.validation):
+                self.legend.addItem(curve, curve.name())
+        elif not shown and listed:
+            self.legend.removeItem(self.batch)
+
+    def set_epoch_range(self, epochs: int) -> None:
+        """Show the whole planned run on the x axis so the curve grows left to right."""
+        self.getPlotItem().setXRange(0, max(1, epochs), padding=0.02)
+
+
+class _ChartPanel(QFrame):
+    """A chart under a header with its name and the current training and validation values."""
+
+    def __init__(self, title: str, chart: _MetricChart, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("chartPanel")
+        self.setStyleSheet(
+            f"#chartPanel {{ background: {CHART_BACKGROUND}; border: 1px solid {PANEL_BORDER};"
+            " border-radius: 6px; }"
+        )
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(10, 6, 6, 4)
+        layout.setSpacing(0)
+        header = QHBoxLayout()
+        header.setSpacing(14)
+        name = QLabel(title)
+        name.setStyleSheet(f"color: {TEXT_COLOR}; font-size: 11pt; font-weight: 700;")
+        header.addWidget(name)
+        header.addStretch(1)
+        self.train = _Readout("train", TRAIN_COLOR, "●")
+        self.validation = _Readout("validation", VALIDATION_COLOR, "■")
+        for readout in (self.train, self.validation):
+            header.addWidget(readout)
+        self._name = name
+        layout.addLayout(header)
+        self.chart = chart
+        layout.addWidget(chart, 1)
+        # Equal halves whatever the readouts say; narrow enough for a 560 px dock.
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Expanding)
+        self.setMinimumWidth(262)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_header()
+
+    def _fit_header(self) -> None:
+        """Show the longest captions that fit: words when wide, only the coloured marks when narrow."""
+        readouts = (self.train, self.validation)
+        for readout in readouts:
+            readout.set_compact(False)
+        widest_value = max(r.value.fontMetrics().horizontalAdvance("100.00 %") for r in readouts)
+        fixed = (
+            self._name.fontMetrics().horizontalAdvance("Accuracy")
+            + 4  # both panels alike
+            + sum(r.mark.sizeHint().width() + widest_value for r in readouts)
+            + 14 * 2  # header spacing between name and readouts
+            + 4 * 4  # spacing inside the readouts
+            + 24  # panel margins and some slack
+        )
+        metrics = self.train.caption.fontMetrics()
+        for train, validation in CAPTION_VARIANTS:
+            needed = fixed + metrics.horizontalAdvance(train) + metrics.horizontalAdvance(validation)
+            if needed <= self.width():
+                break
+        compact = needed > self.width()
+        for readout, caption in ((self.train, train), (self.validation, validation)):
+            readout.caption.setText(caption)
+            readout.caption.setVisible(bool(caption))
+            readout.set_compact(compact)
+
+
+class TrainingMonitor(QWidget):
+    """Live curves and progress of one training run; see the module docstring for the design."""
+
+    stop_requested = Signal()
+
+    _started_at: float | None
+    _first_batch_at: float | None
+    _elapsed_fixed: float | None
+    _current: dict[str, float | None]
+
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        describe_node: Callable[[str], str] | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._clock = clock
+        self._describe_node = describe_node or (lambda node_id: f"node {node_id}")
+        self._batch_series = {"accuracy": _Series(), "loss": _Series()}
+        self._epoch_series = {name: _Series(64) for name in ("accuracy", "loss", "val_accuracy", "val_loss")}
+        self._history: dict[str, list[float]] = {}
+        self._dirty = False
+        self._training = False
+        self._node_id: str | None = None
+        self._reset_counters()
+        self._build()
+        self._timer = QTimer(self)
+        self._timer.setInterval(REDRAW_INTERVAL_MS)
+        self._timer.timeout.connect(self.flush)
+        self.reset()
+
+    # -- layout ---------------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.setObjectName("trainingMonitor")
+        root = QVBoxLayout(self)
+        root.setContentsMargins(8, 6, 8, 8)
+        root.setSpacing(8)
+
+        header = QHBoxLayout()
+        self.status_label = _ElidedLabel()
+        self.status_label.setStyleSheet(f"color: {TEXT_COLOR}; font-size: 11pt; font-weight: 600;")
+        header.addWidget(self.status_label, 1)
+        self.stop_button = QPushButton("Stop training")
+        self.stop_button.setToolTip("End training after the current batch and keep the model trained so far")
+        self.stop_button.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.stop_button.setStyleSheet(
+            f"QPushButton {{ background: {STOP_COLOR}; color: white; font-weight: 600;"
+            " border: none; border-radius: 5px; padding: 5px 14px; }"
+            "QPushButton:hover { background: #b91c1c; }"
+            f"QPushButton:disabled {{ background: {PANEL_BORDER}; color: {MUTED_TEXT_COLOR}; }}"
+        )
+        self.stop_button.clicked.connect(self._on_stop_clicked)
+        header.addWidget(self.stop_button)
+        root.addLayout(header)
+
+        self.progress_panel = QWidget()
+        progress = QHBoxLayout(self.progress_panel)
+        progress.setContentsMargins(0, 0, 0, 0)
+        progress.setSpacing(10)
+        self.epoch_progress = self._progress_bar()
+        self.batch_progress = self._progress_bar()
+        self.elapsed = _Readout("elapsed")
+        self.remaining = _Readout("left")
+        for widget, stretch in (
+            (self.epoch_progress, 1),
+            (self.batch_progress, 1),
+            (self.elapsed, 0),
+            (self.remaining, 0),
+        ):
+            progress.addWidget(widget, stretch)
+        root.addWidget(self.progress_panel)
+
+        self.accuracy_chart = _MetricChart(legend_corner="bottom")
+        self.loss_chart = _MetricChart(legend_corner="top")
+        self.accuracy_panel = _ChartPanel("Accuracy", self.accuracy_chart)
+        self.loss_panel = _ChartPanel("Loss", self.loss_chart)
+        #: Every number shown, by name: accuracy, loss, val_accuracy, val_loss, elapsed, remaining.
+        self.readouts: dict[str, _Readout] = {
+            "accuracy": self.accuracy_panel.train,
+            "val_accuracy": self.accuracy_panel.validation,
+            "loss": self.loss_panel.train,
+            "val_loss": self.loss_panel.validation,
+            "elapsed": self.elapsed,
+            "remaining": self.remaining,
+        }
+        charts = QHBoxLayout()
+        charts.setSpacing(8)
+        charts.addWidget(self.accuracy_panel, 1)
+        charts.addWidget(self.loss_panel, 1)
+        root.addLayout(charts, 1)
+        self.setStyleSheet(f"#trainingMonitor {{ background: {PANEL_BACKGROUND}; }}")
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+
+    @staticmethod
+    def _progress_bar() -> QProgressBar:
+        bar = QProgressBar()
+        bar.setTextVisible(True)
+        bar.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        bar.setFixedHeight(22)
+        bar.setStyleSheet(
+            f"QProgressBar {{ background: {CHART_BACKGROUND}; border: 1px solid {PANEL_BORDER};"
+            f" border-radius: 5px; color: {TEXT_COLOR}; font-weight: 600; }}"
+            f"QProgressBar::chunk {{ background: {BATCH_COLOR}; border-radius: 4px; }}"
+        )
+        return bar
+
+    # -- public API -----------------------------------------------------------------------------
+    @property
+    def is_training(self) -> bool:
+        return self._training
+
+    @property
+    def node_id(self) -> str | None:
+        """The learner node whose training is shown, once one has started."""
+        return self._node_id
+
+    def reset(self) -> None:
+        """Forget every curve, number and status: the empty monitor before a run."""
+        self._timer.stop()
+        self._training = False
+        self._node_id = None
+        self.stop_button.setEnabled(False)
+        self.stop_button.setText("Stop training")
+        self._history = {}
+        for series in (*self._batch_series.values(), *self._epoch_series.values()):
+            series.clear()
+        self._reset_counters()
+        for chart in (self.accuracy_chart, self.loss_chart):
+            for curve in (chart.batch, chart.train, chart.validation):
+                curve.setData([], [])
+            chart.set_epoch_range(1)
+        self._status = "Waiting for a Network Learner to start training"
+        self._dirty = True
+        self.flush()
+
+    def set_live_controls_visible(self, visible: bool) -> None:
+        """Hide the Stop button, progress bars and time left where the monitor shows a finished run."""
+        self.stop_button.setVisible(visible)
+        self.progress_panel.setVisible(visible)
+
+    def set_status_visible(self, visible: bool) -> None:
+        """Hide the status line when a host view shows its own summary."""
+        self.status_label.setVisible(visible)
+
+    def handle_event(self, event: object) -> None:
+        """Take one executor event (on the GUI thread); unrelated events are ignored."""
+        handler = self._HANDLERS.get(type(event))
+        if handler is not None:
+            handler(self, event)
+
+    def flush(self) -> None:
+        """Push accumulated points and numbers to the screen (the 10 Hz timer calls this)."""
+        if self._training:
+            self._update_times()
+        if not self._dirty:
+            return
+        self._dirty = False
+        for key, chart in (("accuracy", self.accuracy_chart), ("loss", self.loss_chart)):
+            batch = self._batch_series[key]
+            chart.batch.setData(batch.x, batch.y, connect="finite")
+            chart.show_batch_legend(batch.size > 0)
+            train, val = self._epoch_series[key], self._epoch_series["val_" + key]
+            chart.train.setData(train.x, train.y)
+            chart.validation.setData(val.x, val.y)
+        self._update_progress()
+        self._update_readouts()
+        self.status_label.setText(self._status)
+        if not self._training:
+            self._update_times()
+
+    def curves(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """What the charts currently draw, by curve name (e.g. ``"val_loss"``, ``"batch_accuracy"``)."""
+        found: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for key, chart in (("accuracy", self.accuracy_chart), ("loss", self.loss_chart)):
+            for name, curve in (
+                ("batch_" + key, chart.batch),
+                (key, chart.train),
+                ("val_" + key, chart.validation),
+            ):
+                x, y = curve.getOriginalDataset()
+                empty = np.empty(0)
+                found[name] = (
+                    np.asarray(x if x is not None else empty),
+                    np.asarray(y if y is not None else empty),
+                )
+        return found
+
+    def history_snapshot(self) -> dict[str, list[float]]:
+        """Per-epoch metrics seen so far, in the format of Keras's ``History.history``.
+
+        ``TrainingMonitor.from_history(monitor.history_snapshot())`` redraws the epoch curves, so
+        the result view can show the monitor "kept" after the run.
+        """
+        return {key: list(values) for key, values in self._history.items()}
+
+    @classmethod
+    def from_history(
+        cls,
+        history: Mapping[str, Sequence[float]],
+        parent: QWidget | None = None,
+        *,
+        stop_reason: str = "",
+        seconds: float | None = None,
+    ) -> TrainingMonitor:
+        """A monitor showing a finished run, e.g. ``TrainedModel.history``."""
+        monitor = cls(parent)
+        monitor.load_history(history, stop_reason=stop_reason, seconds=seconds)
+        return monitor
+
+    def load_history(
+        self,
+        history: Mapping[str, Sequence[float]],
+        *,
+        stop_reason: str = "",
+        seconds: float | None = None,
+    ) -> None:
+        """Replace the display with a finished run's per-epoch curves (x = epoch 1..n)."""
+        self.reset()
+        epochs = max((len(values) for values in history.values()), default=0)
+        for key, values in history.items():
+            self._history[key] = [float(v) for v in values]
+        for target, source in self._plotted_keys(history).items():
+            for epoch, value in enumerate(history[source], start=1):
+                self._epoch_series[target].append(epoch, float(value))
+        self._epoch, self._epochs = epochs, epochs
+        self._batch, self._batches = 0, 0
+        for target, source in self._plotted_keys(history).items():
+            self._current[target] = float(history[source][-1]) if history[source] else None
+        if seconds is not None:
+            self._elapsed_fixed = seconds
+        for chart in (self.accuracy_chart, self.loss_chart):
+            chart.set_epoch_range(epochs)
+        reason = f" ({stop_reason})" if stop_reason else ""
+        self._status = f"Finished after {epochs} epoch{'s' if epochs != 1 else ''}{reason}"
+        self._dirty = True
+        self.flush()
+
+    # -- event handlers -------------------------------------------------------------------------
+    def _on_training_started(self, event: TrainingStarted) -> None:
+        self.reset()
+        self._training = True
+        self._node_id = event.node_id
+        self._epochs = max(1, event.epochs)
+        self._batches = max(1, event.batches_per_epoch)
+        self._epoch, self._batch = 1, 0
+        self._started_at = self._clock()
+        self._status = f"Training {self._describe_node(event.node_id)} on {event.samples:,} images"
+        for chart in (self.accuracy_chart, self.loss_chart):
+            chart.set_epoch_range(self._epochs)
+        self.stop_button.setEnabled(True)
+        self.stop_button.setText("Stop training")
+        self._dirty = True
+        self._timer.start()
+        self.flush()
+
+    def _on_batch_ended(self, event: BatchEnded) -> None:
+        if not self._training or event.node_id != self._node_id:
+            return
+        batches = max(1, event.batches)
+        x = event.epoch - 1 + event.batch / batches
+        metrics = event.metrics
+        acc_key = accuracy_key(metrics)
+        if acc_key is not None:
+            self._batch_series["accuracy"].append(x, metrics[acc_key])
+            self._current["accuracy"] = float(metrics[acc_key])
+        if "loss" in metrics:
+            self._batch_series["loss"].append(x, metrics["loss"])
+            self._current["loss"] = float(metrics["loss"])
+        self._epoch, self._batch, self._batches = event.epoch, event.batch, batches
+        self._batches_done += 1
+        if self._first_batch_at is None:
+            self._first_batch_at = self._clock()
+            self._first_batch_done = self._batches_done
+        self._dirty = True
+
+    def _on_epoch_ended(self, event: EpochEnded) -> None:
+        if not self._training or event.node_id != self._node_id:
+            return
+        metrics = event.metrics
+        for key, value in metrics.items():
+            self._history.setdefault(key, []).append(float(value))
+        for target, source in self._plotted_keys(metrics).items():
+            value = float(metrics[source])
+            self._epoch_series[target].append(event.epoch, value)
+            self._current[target] = value
+        self._epoch, self._epochs = event.epoch, max(1, event.epochs)
+        self._epochs_done = event.epoch
+        self._batch = self._batches  # the epoch is complete even if the last batch event was skipped
+        self._dirty = True
+
+    def _on_training_ended(self, event: TrainingEnded) -> None:
+        if event.node_id != self._node_id:
+            return
+        epochs = event.epochs_run
+        self._finish(f"Training ended after {epochs} epoch{'s' if epochs != 1 else ''}: {event.reason}")
+
+    def _on_node_state_changed(self, event: NodeStateChanged) -> None:
+        if not self._training or event.node_id != self._node_id:
+            return
+        if event.state is NodeState.FAILED:
+            self._finish(f"Training failed: {event.message}")
+        elif event.state in (NodeState.CONFIGURED, NodeState.NOT_CONFIGURED):
+            self._finish("Training cancelled" + (f": {event.message}" if event.message else ""))
+
+    def _on_run_finished(self, event: RunFinished) -> None:
+        if self._training:
+            self._finish("Training cancelled" if event.cancelled else "Run finished")
+
+    _HANDLERS: dict[type, Callable[[TrainingMonitor, Any], None]] = {
+        TrainingStarted: _on_training_started,
+        BatchEnded: _on_batch_ended,
+        EpochEnded: _on_epoch_ended,
+        TrainingEnded: _on_training_ended,
+        NodeStateChanged: _on_node_state_changed,
+        RunFinished: _on_run_finished,
+    }
+
+    def _on_stop_clicked(self) -> None:
+        if not self._training:
+            return
+        self.stop_button.setEnabled(False)
+        self.stop_button.setText("Stopping…")
+        self._status = "Stopping after the current batch…"
+        self._dirty = True
+        self.stop_requested.emit()
+
+    def _finish(self, status: str) -> None:
+        if self._training and self._started_at is not None:
+            self._elapsed_fixed = self._clock() - self._started_at
+        self._training = False
+        self._status = status
+        self.stop_button.setEnabled(False)
+        self.stop_button.setText("Stop training")
+        self._timer.stop()
+        self._dirty = True
+        self.flush()
+
+    # -- derived numbers ------------------------------------------------------------------------
+    def _reset_counters(self) -> None:
+        self._epoch = self._epochs = self._batch = self._batches = 0
+        self._epochs_done = 0
+        self._batches_done = 0
+        self._started_at = None
+        self._first_batch_at = None
+        self._first_batch_done = 0
+        self._elapsed_fixed = None
+        self._current = dict.fromkeys(self._epoch_series)
+        self._status = ""
+
+    @staticmethod
+    def _plotted_keys(metrics: Mapping[str, Any]) -> dict[str, str]:
+        """Map the plotted names (accuracy, loss, val_accuracy, val_loss) to keys in ``metrics``."""
+        found = {
+            "accuracy": accuracy_key(metrics),
+            "loss": "loss" if "loss" in metrics else None,
+            "val_accuracy": accuracy_key(metrics, "val_"),
+            "val_loss": "val_loss" if "val_loss" in metrics else None,
+        }
+        return {target: source for target, source in found.items() if source is not None}
+
+    def remaining_seconds(self) -> float | None:
+        """Estimated time left from the batch rate measured since the first batch."""
+        if not self._training or self._first_batch_at is None:
+            return None
+        done_since_first = self._batches_done - self._first_batch_done
+        elapsed = self._clock() - self._first_batch_at
+        if done_since_first <= 0 or elapsed <= 0:
+            return None
+        total = self._epochs * self._batches
+        done = (self._epoch - 1) * self._batches + self._batch
+        return max(0, total - done) / (done_since_first / elapsed)
+
+    def elapsed_seconds(self) -> float | None:
+        if self._elapsed_fixed is not None:
+            return self._elapsed_fixed
+        if self._started_at is None:
+            return None
+        return self._clock() - self._started_at
+
+    def _update_times(self) -> None:
+        elapsed = self.elapsed_seconds()
+        self.readouts["elapsed"].set("—" if elapsed is None else format_duration(elapsed))
+        remaining = self.remaining_seconds()
+        if self._training:
+            self.readouts["remaining"].set("…" if remaining is None else format_duration(remaining))
+        else:
+            self.readouts["remaining"].set("—")
+
+    def _update_progress(self) -> None:
+        epochs, batches = self._epochs, self._batches
+        self.epoch_progress.setRange(0, max(1, epochs))
+        epoch_value = self._epochs_done if self._training else self._epoch
+        self.epoch_progress.setValue(min(epoch_value, max(1, epochs)))
+        self.epoch_progress.setFormat(f"Epoch {self._epoch} / {epochs}" if epochs else "Epoch — / —")
+        self.batch_progress.setRange(0, max(1, batches))
+        self.batch_progress.setValue(min(self._batch, max(1, batches)))
+        self.batch_progress.setFormat(f"Batch {self._batch} / {batches}" if batches else "Batch — / —")
+
+    def _update_readouts(self) -> None:
+        for key in ("accuracy", "loss", "val_accuracy", "val_loss"):
+            self.readouts[key].set(_metric_text(self._current.get(key), key.endswith("accuracy")))
+
+
+__all__ = [
+    "ACCURACY_KEYS",
+    "TrainingMonitor",
+    "accuracy_key",
+    "format_duration",
+]

@@ -1,0 +1,121 @@
+"""Reader result: a labelled sample grid and the class counts as a bar chart.
+
+A node with several dataset outputs (e.g. a partitioning's train and test parts) gets one tab
+per output, named after the port.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSplitter, QTabWidget, QVBoxLayout, QWidget
+
+from neuroflow.core.data import ImageDataset
+
+from .gallery import ImageGallery
+from .palette import BAR_COLOR, CHART_BACKGROUND, CHART_FOREGROUND, PANEL_BORDER, TEXT_COLOR, muted_style
+
+MAX_BAR_LABELS = 30  # above this many classes the count labels would overlap
+
+
+def describe(dataset: ImageDataset) -> str:
+    """One line: image count, shape, value range and classes."""
+    shape = "×".join(str(int(d)) for d in dataset.images.shape[1:])
+    low, high = dataset.value_range
+    return (
+        f"{len(dataset):,} images · {shape} · values {low:g} to {high:g} · "
+        f"{len(dataset.class_names)} classes · {dataset.images.dtype}"
+    )
+
+
+class ClassCountChart(pg.PlotWidget):
+    """Bars of images per class, with class names under and counts over the bars."""
+
+    def __init__(self, dataset: ImageDataset, parent: QWidget | None = None) -> None:
+        super().__init__(parent, background=CHART_BACKGROUND)
+        self.counts = np.asarray(dataset.class_counts(), dtype=int)
+        k = self.counts.size
+        item = self.getPlotItem()
+        item.setTitle("Images per class", color=TEXT_COLOR, size="11pt", bold=True)
+        item.setMenuEnabled(False)
+        item.setMouseEnabled(x=False, y=False)
+        item.hideButtons()
+        item.showGrid(y=True, alpha=0.18)
+        font = QFont()
+        font.setPointSize(9)
+        for side in ("left", "bottom"):
+            axis = item.getAxis(side)
+            axis.setPen(pg.mkPen(PANEL_BORDER))
+            axis.setTextPen(pg.mkPen(CHART_FOREGROUND))
+            axis.setStyle(tickFont=font)
+        item.getAxis("left").enableAutoSIPrefix(False)
+        x = np.arange(k)
+        self.bars = pg.BarGraphItem(
+            x=x, height=self.counts, width=0.7, brush=pg.mkBrush(BAR_COLOR), pen=pg.mkPen(None)
+        )
+        item.addItem(self.bars)
+        names = list(dataset.class_names)
+        step = max(1, int(np.ceil(k / 20)))  # keep tick labels legible with many classes
+        item.getAxis("bottom").setTicks([[(i, names[i]) for i in range(0, k, step)]])
+        top = max(1, int(self.counts.max(initial=0)))
+        item.setYRange(0, top * 1.12, padding=0)
+        item.setXRange(-0.6, k - 0.4, padding=0)
+        self.count_labels: list[pg.TextItem] = []
+        if k <= MAX_BAR_LABELS:
+            for i, count in enumerate(self.counts):
+                label = pg.TextItem(f"{count:,}", color=CHART_FOREGROUND, anchor=(0.5, 1.0))
+                label.setFont(font)
+                label.setPos(i, count)
+                item.addItem(label)
+                self.count_labels.append(label)
+        self.setMinimumHeight(220)
+
+
+class DatasetPanel(QWidget):
+    """One dataset: summary line, class-count chart beside a filterable labelled sample grid."""
+
+    def __init__(self, dataset: ImageDataset, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.dataset = dataset
+        layout = self.outer = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(8)
+        self.summary = QLabel(describe(dataset))
+        self.summary.setStyleSheet(muted_style(10))
+        layout.addWidget(self.summary)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.chart = ClassCountChart(dataset)
+        self.gallery = ImageGallery(dataset)
+        splitter.addWidget(self.chart)
+        splitter.addWidget(self.gallery)
+        splitter.setStretchFactor(0, 2)
+        splitter.setStretchFactor(1, 3)
+        splitter.setChildrenCollapsible(False)
+        layout.addWidget(splitter, 1)
+
+    def class_counts(self) -> dict[str, int]:
+        return {name: int(c) for name, c in zip(self.dataset.class_names, self.chart.counts, strict=True)}
+
+
+class DatasetsPanel(QWidget):
+    """All ImageDataset outputs of a node: one panel, or tabs named after the ports."""
+
+    def __init__(self, datasets: dict[str, ImageDataset], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.panels = {name: DatasetPanel(dataset) for name, dataset in datasets.items()}
+        self.tabs: QTabWidget | None = None
+        if len(self.panels) == 1:
+            layout.addWidget(next(iter(self.panels.values())))
+        else:
+            self.tabs = QTabWidget()
+            for name, panel in self.panels.items():
+                panel.outer.setContentsMargins(8, 8, 8, 8)
+                self.tabs.addTab(panel, f"{name} ({len(panel.dataset):,})")
+            layout.addWidget(self.tabs)
+
+    def sizeHint(self) -> QSize:
+        return QSize(1100, 640)

@@ -1,0 +1,231 @@
+"""The training monitor: plotted data, progress, numbers, Stop, reset and kept history."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from neuroflow.core.events import (
+    BatchEnded,
+    EpochEnded,
+    NodeProgress,
+    NodeState,
+    NodeStateChanged,
+    RunFinished,
+    TrainingEnded,
+    TrainingStarted,
+)
+from neuroflow.gui.monitor import TrainingMonitor, accuracy_key, format_duration
+
+pytestmark = pytest.mark.gui
+
+
+class FakeClock:
+    """Seconds that advance only when the test says so, so time estimates are exact."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def monitor(qtbot, clock: FakeClock) -> TrainingMonitor:
+    widget = TrainingMonitor(clock=clock)
+    qtbot.addWidget(widget)
+    return widget
+
+
+def batch(epoch: int, index: int, accuracy: float, loss: float, node: str = "n4") -> BatchEnded:
+    return BatchEnded(node, epoch, index, 4, {"accuracy": accuracy, "loss": loss})
+
+
+def feed_one_and_a_half_epochs(monitor: TrainingMonitor, clock: FakeClock) -> None:
+    """3 planned epochs of 4 batches, one second per batch; epoch 2 stops after batch 2."""
+    monitor.handle_event(TrainingStarted("n4", epochs=3, batches_per_epoch=4, samples=128))
+    for i, (acc, loss) in enumerate([(0.5, 1.2), (0.6, 1.0), (0.65, 0.9), (0.7, 0.8)], start=1):
+        clock.now += 1.0
+        monitor.handle_event(batch(1, i, acc, loss))
+    metrics = {"accuracy": 0.7, "loss": 0.8, "val_accuracy": 0.75, "val_loss": 0.7}
+    monitor.handle_event(EpochEnded("n4", 1, 3, metrics, seconds=4.0))
+    for i, (acc, loss) in enumerate([(0.8, 0.6), (0.82, 0.55)], start=1):
+        clock.now += 1.0
+        monitor.handle_event(batch(2, i, acc, loss))
+
+
+def test_event_stream_is_plotted_with_progress_and_numbers(monitor, clock):
+    feed_one_and_a_half_epochs(monitor, clock)
+    monitor.flush()
+    curves = monitor.curves()
+    x, y = curves["batch_accuracy"]
+    np.testing.assert_allclose(x, [0.25, 0.5, 0.75, 1.0, 1.25, 1.5])
+    np.testing.assert_allclose(y, [0.5, 0.6, 0.65, 0.7, 0.8, 0.82])
+    np.testing.assert_allclose(curves["batch_loss"][1], [1.2, 1.0, 0.9, 0.8, 0.6, 0.55])
+    for name, value in (("accuracy", 0.7), ("loss", 0.8), ("val_accuracy", 0.75), ("val_loss", 0.7)):
+        np.testing.assert_allclose(curves[name][0], [1.0])
+        np.testing.assert_allclose(curves[name][1], [value])
+    assert monitor.epoch_progress.text() == "Epoch 2 / 3"
+    assert (monitor.epoch_progress.value(), monitor.epoch_progress.maximum()) == (1, 3)
+    assert monitor.batch_progress.text() == "Batch 2 / 4"
+    assert (monitor.batch_progress.value(), monitor.batch_progress.maximum()) == (2, 4)
+    cards = {key: card.value.text() for key, card in monitor.readouts.items()}
+    assert cards["accuracy"] == "82.00 %"  # the latest batch's running average
+    assert cards["loss"] == "0.5500"
+    assert cards["val_accuracy"] == "75.00 %"
+    assert cards["val_loss"] == "0.7000"
+    assert cards["elapsed"] == "0:06"
+    # 5 batches in the 5 s after the first one: 1 batch/s, and 12 - 6 batches are left.
+    assert monitor.remaining_seconds() == pytest.approx(6.0)
+    assert cards["remaining"] == "0:06"
+    assert "128 images" in monitor.status_label.text()
+
+
+def test_redraws_are_throttled_to_the_timer(monitor, clock, qtbot):
+    monitor.handle_event(TrainingStarted("n4", epochs=2, batches_per_epoch=4, samples=64))
+    monitor.handle_event(batch(1, 1, 0.5, 1.0))
+    assert monitor.curves()["batch_accuracy"][0].size == 0  # nothing drawn per event
+    qtbot.waitUntil(lambda: monitor.curves()["batch_accuracy"][0].size == 1, timeout=2000)
+
+
+def test_thousands_of_batch_events_stay_cheap(monitor, clock):
+    monitor.handle_event(TrainingStarted("n4", epochs=10, batches_per_epoch=1000, samples=32000))
+    events = [batch(1 + i // 1000, 1 + i % 1000, 0.9, 0.1) for i in range(10_000)]
+    started = time.perf_counter()
+    for event in events:
+        monitor.handle_event(event)
+    monitor.flush()
+    seconds = time.perf_counter() - started
+    assert monitor.curves()["batch_loss"][0].size == 10_000
+    assert seconds < 1.0, f"10,000 batch events took {seconds:.2f} s"
+
+
+def test_keras_metric_names_are_recognised(monitor):
+    assert accuracy_key({"loss": 1, "sparse_categorical_accuracy": 0.5}) == "sparse_categorical_accuracy"
+    assert accuracy_key({"val_acc": 0.5, "acc": 0.4}, "val_") == "val_acc"
+    assert accuracy_key({"loss": 1.0}) is None
+    monitor.handle_event(TrainingStarted("n4", epochs=1, batches_per_epoch=2, samples=10))
+    monitor.handle_event(BatchEnded("n4", 1, 1, 2, {"categorical_accuracy": 0.4, "loss": 2.0}))
+    monitor.handle_event(
+        EpochEnded("n4", 1, 1, {"acc": 0.5, "loss": 1.5, "val_sparse_categorical_accuracy": 0.45})
+    )
+    monitor.flush()
+    curves = monitor.curves()
+    np.testing.assert_allclose(curves["batch_accuracy"][1], [0.4])
+    np.testing.assert_allclose(curves["accuracy"][1], [0.5])
+    np.testing.assert_allclose(curves["val_accuracy"][1], [0.45])
+    assert curves["val_loss"][0].size == 0
+
+
+def test_other_nodes_and_unrelated_events_are_ignored(monitor):
+    monitor.handle_event(TrainingStarted("n4", epochs=2, batches_per_epoch=4, samples=64))
+    monitor.handle_event(batch(1, 1, 0.5, 1.0, node="n9"))
+    monitor.handle_event(NodeProgress("n4", 0.5, "working"))
+    monitor.handle_event(NodeStateChanged("n9", NodeState.FAILED, "boom"))
+    monitor.handle_event("not an event")
+    monitor.flush()
+    assert monitor.curves()["batch_accuracy"][0].size == 0
+    assert monitor.is_training
+
+
+def test_stop_emits_only_while_training(monitor, qtbot):
+    emitted: list[bool] = []
+    monitor.stop_requested.connect(lambda: emitted.append(True))
+    assert not monitor.stop_button.isEnabled()
+    monitor.stop_button.click()
+    assert emitted == []
+
+    monitor.handle_event(TrainingStarted("n4", epochs=2, batches_per_epoch=4, samples=64))
+    assert monitor.stop_button.isEnabled()
+    with qtbot.waitSignal(monitor.stop_requested, timeout=1000):
+        monitor.stop_button.click()
+    assert emitted == [True]
+    assert not monitor.stop_button.isEnabled()  # no second request while stopping
+    monitor.stop_button.click()
+    assert emitted == [True]
+
+    monitor.handle_event(TrainingEnded("n4", epochs_run=1, reason="stopped by user"))
+    assert not monitor.is_training
+    assert not monitor.stop_button.isEnabled()
+    assert "stopped by user" in monitor.status_label.text()
+
+
+@pytest.mark.parametrize(
+    "ending, status",
+    [
+        (NodeStateChanged("n4", NodeState.FAILED, "ran out of memory"), "failed: ran out of memory"),
+        (NodeStateChanged("n4", NodeState.CONFIGURED, "cancelled"), "cancelled"),
+        (RunFinished(("n1",), (), cancelled=True, seconds=3.0), "cancelled"),
+    ],
+)
+def test_failure_or_cancel_ends_training(monitor, ending, status):
+    monitor.handle_event(TrainingStarted("n4", epochs=2, batches_per_epoch=4, samples=64))
+    monitor.handle_event(ending)
+    assert not monitor.is_training
+    assert not monitor.stop_button.isEnabled()
+    assert status in monitor.status_label.text()
+
+
+def test_reset_clears_everything(monitor, clock):
+    feed_one_and_a_half_epochs(monitor, clock)
+    monitor.flush()
+    monitor.reset()
+    assert all(x.size == 0 and y.size == 0 for x, y in monitor.curves().values())
+    assert monitor.history_snapshot() == {}
+    assert monitor.epoch_progress.text() == "Epoch — / —"
+    assert monitor.batch_progress.text() == "Batch — / —"
+    assert {card.value.text() for card in monitor.readouts.values()} == {"—"}
+    assert not monitor.is_training and not monitor.stop_button.isEnabled()
+
+
+def test_history_snapshot_round_trips_through_from_history(monitor, clock, qtbot):
+    monitor.handle_event(TrainingStarted("n4", epochs=2, batches_per_epoch=4, samples=64))
+    for epoch, (acc, val) in enumerate([(0.6, 0.55), (0.8, 0.7)], start=1):
+        metrics = {"accuracy": acc, "loss": 1 - acc, "val_accuracy": val, "val_loss": 1 - val}
+        monitor.handle_event(EpochEnded("n4", epoch, 2, metrics))
+    monitor.handle_event(TrainingEnded("n4", 2, "completed"))
+    snapshot = monitor.history_snapshot()
+    expected = {
+        "accuracy": [0.6, 0.8],
+        "loss": [0.4, 0.2],
+        "val_accuracy": [0.55, 0.7],
+        "val_loss": [0.45, 0.3],
+    }
+    assert snapshot.keys() == expected.keys()
+    for key, values in expected.items():
+        np.testing.assert_allclose(snapshot[key], values)
+
+    kept = TrainingMonitor.from_history(snapshot, stop_reason="completed", seconds=75)
+    qtbot.addWidget(kept)
+    curves = kept.curves()
+    np.testing.assert_allclose(curves["accuracy"][0], [1, 2])
+    np.testing.assert_allclose(curves["accuracy"][1], [0.6, 0.8])
+    np.testing.assert_allclose(curves["val_loss"][1], [0.45, 0.3])
+    assert curves["batch_loss"][0].size == 0
+    assert kept.epoch_progress.text() == "Epoch 2 / 2"
+    assert kept.readouts["elapsed"].value.text() == "1:15"
+    assert "completed" in kept.status_label.text()
+    assert not kept.stop_button.isEnabled()
+
+
+def test_format_duration():
+    assert format_duration(0) == "0:00"
+    assert format_duration(75.4) == "1:15"
+    assert format_duration(3725) == "1:02:05"
+
+
+def test_fits_the_editor_dock(monitor, clock):
+    """The editor docks the monitor about 560 px wide: nothing may force it wider."""
+    feed_one_and_a_half_epochs(monitor, clock)
+    monitor.flush()
+    monitor.resize(560, 340)
+    monitor.show()
+    assert monitor.minimumSizeHint().width() <= 560
+    assert monitor.width() == 560

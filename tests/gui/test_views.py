@@ -1,0 +1,353 @@
+"""Result views: Scorer matrix and cell images, prediction gallery, reader samples, learner curves."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QFontMetrics
+
+from neuroflow.core.data import ImageDataset, Predictions, Scores, TrainedModel
+from neuroflow.core.events import NodeState
+from neuroflow.core.node import ExecutionContext, Node
+from neuroflow.core.ports import DatasetSpec, ModelSpec, Port, PortType, PredictionsSpec, ScoresSpec
+from neuroflow.core.registry import Registry
+from neuroflow.core.workflow import Workflow, WorkflowNode
+from neuroflow.gui.views import open_result_view
+from neuroflow.gui.views.images import to_pixmap, to_qimage, to_uint8
+
+pytestmark = pytest.mark.gui
+
+CLASSES = ("cat", "dog", "fox")
+
+
+# -- stand-ins with the real type ids: the views only read ids, ports and cached outputs --------
+class _StandIn(Node):
+    category = "Test"
+    description = "Holds outputs set by the test."
+    SPECS: Mapping[str, Any] = {}
+
+    def configure(self, specs: Mapping[str, Any]) -> dict[str, Any]:
+        return dict(self.SPECS)
+
+    def execute(self, inputs: Mapping[str, Any], ctx: ExecutionContext) -> dict[str, Any]:
+        raise AssertionError("result-view tests never execute")
+
+
+class ReaderStandIn(_StandIn):
+    type_id = "neuroflow.data.mnist_reader"
+    name = "MNIST Reader"
+    outputs = (Port("data", PortType.IMAGES, "images"),)
+    SPECS = {"data": DatasetSpec((4, 4, 1), CLASSES)}
+
+
+class PartitionStandIn(_StandIn):
+    type_id = "neuroflow.data.partitioning"
+    name = "Partitioning"
+    outputs = (
+        Port("first", PortType.IMAGES, "first partition"),
+        Port("second", PortType.IMAGES, "second partition"),
+    )
+    SPECS = {"first": DatasetSpec((4, 4, 1), CLASSES), "second": DatasetSpec((4, 4, 1), CLASSES)}
+
+
+class ExecutorStandIn(_StandIn):
+    type_id = "neuroflow.learning.executor"
+    name = "Network Executor"
+    outputs = (Port("predictions", PortType.PREDICTIONS, "predictions"),)
+    SPECS = {"predictions": PredictionsSpec(CLASSES)}
+
+
+class ScorerStandIn(_StandIn):
+    type_id = "neuroflow.learning.scorer"
+    name = "Scorer"
+    inputs = (Port("predictions", PortType.PREDICTIONS, "predictions"),)
+    outputs = (Port("scores", PortType.SCORES, "scores"),)
+    SPECS = {"scores": ScoresSpec(CLASSES)}
+
+
+class LearnerStandIn(_StandIn):
+    type_id = "neuroflow.learning.learner"
+    name = "Network Learner"
+    outputs = (Port("model", PortType.MODEL, "trained model"),)
+    SPECS = {"model": ModelSpec((4, 4, 1), (3,), CLASSES)}
+
+
+class CountingModel:
+    """All the learner view may ask of a Keras model."""
+
+    def count_params(self) -> int:
+        return 1234
+
+
+# -- data -------------------------------------------------------------------------------------
+def make_dataset(labels: list[int], value_range=(0.0, 255.0), dtype=np.uint8) -> ImageDataset:
+    n = len(labels)
+    images = (np.arange(n * 16).reshape(n, 4, 4, 1) % 256).astype(dtype)
+    return ImageDataset(images, np.asarray(labels), CLASSES, value_range, "test")
+
+
+LABELS = [0, 0, 0, 1, 1, 1, 2, 2, 2, 0]
+PREDICTED = [0, 1, 0, 1, 1, 2, 2, 0, 2, 1]  # wrong: 1, 5, 7, 9
+CONFIDENCE = [0.9, 0.6, 0.8, 0.7, 0.95, 0.99, 0.5, 0.75, 0.85, 0.65]
+
+
+def make_predictions() -> Predictions:
+    probabilities = np.zeros((len(LABELS), 3))
+    for i, (p, c) in enumerate(zip(PREDICTED, CONFIDENCE, strict=True)):
+        probabilities[i] = (1 - c) / 2
+        probabilities[i, p] = c
+    return Predictions(probabilities, np.asarray(PREDICTED), make_dataset(LABELS))
+
+
+def make_scores() -> Scores:
+    confusion = np.zeros((3, 3), dtype=int)
+    np.add.at(confusion, (LABELS, PREDICTED), 1)
+    return Scores(
+        CLASSES,
+        confusion,
+        accuracy=0.6,
+        error_rate=0.4,
+        cohen_kappa=0.3984,
+        precision=np.array([0.6667, 0.6667, 0.6667]),
+        recall=np.array([0.5, 0.6667, 0.6667]),
+        f1=np.array([0.5714, 0.6667, 0.6667]),
+    )
+
+
+def executed(workflow: Workflow, node_type: type[Node], outputs: dict[str, Any]) -> WorkflowNode:
+    item = workflow.add_node(node_type)
+    item.outputs = outputs
+    workflow.set_state(item.id, NodeState.EXECUTED)
+    return item
+
+
+@pytest.fixture
+def workflow() -> Workflow:
+    registry = Registry()  # only the stand-ins: no discovery of the real node library
+    for node_type in (ReaderStandIn, PartitionStandIn, ExecutorStandIn, ScorerStandIn, LearnerStandIn):
+        registry.register(node_type)
+    return Workflow(registry)
+
+
+@pytest.fixture
+def scored(workflow) -> tuple[Workflow, WorkflowNode, Predictions]:
+    predictions = make_predictions()
+    executor = executed(workflow, ExecutorStandIn, {"predictions": predictions})
+    scorer = workflow.add_node(ScorerStandIn)
+    workflow.connect(executor.id, "predictions", scorer.id, "predictions")
+    scorer.outputs = {"scores": make_scores()}
+    workflow.set_state(scorer.id, NodeState.EXECUTED)
+    return workflow, scorer, predictions
+
+
+def show(qtbot, window):
+    assert window is not None
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    return window
+
+
+# -- image conversion -----------------------------------------------------------------------------
+def test_images_convert_for_every_value_range_and_channel_count(qapp):
+    gray = np.array([[[0], [255]]], dtype=np.uint8)
+    image = to_qimage(gray)
+    assert (image.width(), image.height()) == (2, 1)
+    assert image.pixelColor(0, 0) == QColor(0, 0, 0) and image.pixelColor(1, 0) == QColor(255, 255, 255)
+
+    unit = np.array([[[1.0, 0.0, 0.5]]], dtype=np.float32)
+    assert to_qimage(unit, (0.0, 1.0)).pixelColor(0, 0) == QColor(255, 0, 128)
+    signed = np.array([[[-1.0], [0.0], [1.0]]], dtype=np.float32)
+    assert [to_qimage(signed, (-1.0, 1.0)).pixelColor(x, 0).red() for x in range(3)] == [0, 128, 255]
+    np.testing.assert_array_equal(to_uint8(np.array([2.0, 7.0]), (5.0, 5.0)), [0, 255])  # degenerate range
+
+
+def test_small_images_are_enlarged_crisply(qapp):
+    image = np.zeros((28, 28, 1), dtype=np.uint8)
+    image[0, 0] = 255
+    pixmap = to_pixmap(image)
+    assert (pixmap.width(), pixmap.height()) == (84, 84)
+    scaled = pixmap.toImage()
+    assert {scaled.pixelColor(x, y).red() for x in range(3) for y in range(3)} == {255}  # one 3x3 block
+    assert scaled.pixelColor(3, 0).red() == 0
+
+
+# -- Scorer -----------------------------------------------------------------------------------------
+def test_scorer_view_shows_matrix_metrics_and_per_class_table(qtbot, scored):
+    workflow, scorer, _ = scored
+    window = show(qtbot, open_result_view(scorer, workflow=workflow))
+    assert not window.isModal() and window.isWindow()
+    panel = window.panel
+    model = panel.matrix.model
+    shown = [[model.index(r, c).data() for c in range(3)] for r in range(3)]
+    assert shown == [["2", "2", "0"], ["0", "2", "1"], ["1", "0", "2"]]
+    assert [model.headerData(i, Qt.Orientation.Horizontal) for i in range(3)] == list(CLASSES)
+    assert [model.headerData(i, Qt.Orientation.Vertical) for i in range(3)] == list(CLASSES)
+    cards = {key: card.value.text() for key, card in panel.cards.items()}
+    assert cards == {"accuracy": "60.00 %", "error_rate": "40.00 %", "cohen_kappa": "0.3984", "count": "10"}
+    assert panel.per_class.row_values(0) == ["cat", "0.667", "0.500", "0.571", "4"]
+    assert panel.per_class.row_values(2) == ["fox", "0.667", "0.667", "0.667", "3"]
+
+
+def test_long_class_names_are_written_upwards(qtbot):
+    from neuroflow.gui.views.scorer import RotatedHeader, ScoresPanel
+
+    names = ("T-shirt/top", "Ankle boot", "Pullover")
+    scores = make_scores()
+    long_scores = Scores(names, scores.confusion, 0.6, 0.4, 0.4, scores.precision, scores.recall, scores.f1)
+    panel = ScoresPanel(long_scores)
+    qtbot.addWidget(panel)
+    header = panel.matrix.table.horizontalHeader()
+    assert isinstance(header, RotatedHeader)
+    assert header.sectionSize(0) < QFontMetrics(header.font()).horizontalAdvance("T-shirt/top")
+    assert header.sizeHint().height() > QFontMetrics(header.font()).horizontalAdvance("T-shirt/top")
+
+
+@pytest.mark.parametrize("cell, expected", [((0, 1), [1, 9]), ((1, 1), [3, 4]), ((2, 0), [7]), ((1, 0), [])])
+def test_clicking_a_cell_shows_exactly_its_images(qtbot, scored, cell, expected):
+    workflow, scorer, _ = scored
+    window = show(qtbot, open_result_view(scorer, workflow=workflow))
+    panel = window.panel
+    table = panel.matrix.table
+    rect = table.visualRect(panel.matrix.model.index(*cell))
+    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    if expected:
+        assert sorted(panel.cell_gallery.visible_indices().tolist()) == expected
+        assert panel.cell_stack.currentWidget() is panel.cell_gallery
+    else:
+        assert panel.cell_gallery.visible_indices().size == 0
+        assert panel.cell_stack.currentWidget() is panel.cell_hint
+    true_name, predicted_name = CLASSES[cell[0]], CLASSES[cell[1]]
+    assert f"True {true_name}, predicted {predicted_name}: {len(expected)} image" in panel.cell_title.text()
+
+
+def test_scorer_view_without_workflow_explains_missing_images(qtbot, scored):
+    _, scorer, _ = scored
+    window = show(qtbot, open_result_view(scorer))
+    panel = window.panel
+    assert panel.predictions is None and panel.cell_gallery is None
+    assert "not available" in panel.cell_hint.text()
+    assert panel.show_cell(0, 1).size == 0  # clicking still works, it just lists nothing
+
+
+# -- Network Executor gallery ----------------------------------------------------------------------
+def test_prediction_gallery_puts_confident_mistakes_first_and_filters(qtbot, workflow):
+    item = executed(workflow, ExecutorStandIn, {"predictions": make_predictions()})
+    window = show(qtbot, open_result_view(item, workflow=workflow))
+    gallery = window.panel.gallery
+    # wrong ones by falling confidence (5: 0.99, 7: 0.75, 9: 0.65, 1: 0.6), then the rest in order
+    assert gallery.visible_indices().tolist() == [5, 7, 9, 1, 0, 2, 3, 4, 6, 8]
+    assert gallery.model.index(0).data(Qt.ItemDataRole.DisplayRole) == "true: dog\npred: fox · 99%"
+    assert window.panel.cards["wrong"].value.text() == "4"
+
+    gallery.set_filter("misclassified")
+    assert gallery.visible_indices().tolist() == [5, 7, 9, 1]
+    gallery.set_filter("correct")
+    assert gallery.visible_indices().tolist() == [0, 2, 3, 4, 6, 8]
+    gallery.set_filter("all", class_index=0)
+    assert gallery.visible_indices().tolist() == [9, 1, 0, 2]
+    gallery.set_filter("misclassified", class_index=2)
+    assert gallery.visible_indices().tolist() == [7]
+    assert gallery.count_label.text() == "Showing 1 of 10 images"
+    gallery.kind_combo.setCurrentIndex(0)  # the combo boxes drive the same filter
+    gallery.class_combo.setCurrentIndex(0)
+    assert gallery.visible_indices().size == 10
+    assert not window.grab().isNull()
+
+
+def test_gallery_of_ten_thousand_images_opens_fast_and_draws_lazily(qtbot, workflow):
+    rng = np.random.default_rng(0)
+    n = 10_000
+    dataset = ImageDataset(
+        rng.integers(0, 256, (n, 28, 28, 1), dtype=np.uint8), rng.integers(0, 3, n), CLASSES
+    )
+    probabilities = rng.dirichlet(np.ones(3), n)
+    predictions = Predictions(probabilities, probabilities.argmax(axis=1), dataset)
+    item = executed(workflow, ExecutorStandIn, {"predictions": predictions})
+    started = time.perf_counter()
+    window = show(qtbot, open_result_view(item, workflow=workflow))
+    image = window.grab()
+    seconds = time.perf_counter() - started
+    assert not image.isNull()
+    assert seconds < 3.0, f"opening a 10,000-image gallery took {seconds:.2f} s"
+    made = len(window.panel.gallery.model._pixmaps)
+    assert 0 < made < 500, f"{made} thumbnails made for one screen"
+
+
+# -- readers -----------------------------------------------------------------------------------------
+def test_reader_view_shows_class_counts_and_samples(qtbot, workflow):
+    item = executed(workflow, ReaderStandIn, {"data": make_dataset([0, 0, 0, 1, 2, 2])})
+    window = show(qtbot, open_result_view(item))
+    panel = window.panel
+    only = panel.panels["images"]
+    assert only.class_counts() == {"cat": 3, "dog": 1, "fox": 2}
+    np.testing.assert_array_equal(only.chart.bars.opts["height"], [3, 1, 2])
+    assert [label.textItem.toPlainText() for label in only.chart.count_labels] == ["3", "1", "2"]
+    assert only.gallery.visible_indices().tolist() == [0, 1, 2, 3, 4, 5]
+    assert only.gallery.model.index(3).data() == "dog"
+    only.gallery.set_filter(class_index=2)
+    assert only.gallery.visible_indices().tolist() == [4, 5]
+    assert panel.tabs is None
+
+
+def test_node_with_several_datasets_gets_tabs(qtbot, workflow):
+    first = make_dataset([0, 1, 1, 2], value_range=(-1.0, 1.0), dtype=np.float32)
+    item = executed(workflow, PartitionStandIn, {"first": first, "second": make_dataset([2])})
+    window = show(qtbot, open_result_view(item))
+    panel = window.panel
+    assert [panel.tabs.tabText(i) for i in range(panel.tabs.count())] == [
+        "first partition (4)",
+        "second partition (1)",
+    ]
+    assert panel.panels["second partition"].class_counts() == {"cat": 0, "dog": 0, "fox": 1}
+
+
+# -- Network Learner ---------------------------------------------------------------------------------
+HISTORY = {
+    "loss": [0.9, 0.5, 0.3],
+    "accuracy": [0.6, 0.8, 0.9],
+    "val_loss": [0.8, 0.6, 0.5],
+    "val_accuracy": [0.65, 0.75, 0.8],
+}
+
+
+def test_learner_view_plots_history_and_summary(qtbot, workflow):
+    trained = TrainedModel(CountingModel(), CLASSES, HISTORY, "early stopping", 75.0)
+    window = show(qtbot, open_result_view(executed(workflow, LearnerStandIn, {"model": trained})))
+    panel = window.panel
+    curves = panel.monitor.curves()
+    for key, values in HISTORY.items():
+        np.testing.assert_allclose(curves[key][0], [1, 2, 3])
+        np.testing.assert_allclose(curves[key][1], values)
+    cards = {key: card.value.text() for key, card in panel.cards.items()}
+    assert cards == {
+        "epochs": "3",
+        "stop_reason": "early stopping",
+        "time": "1:15",
+        "parameters": "1,234",
+        "val_accuracy": "80.00 %",
+    }
+    assert panel.monitor.readouts["accuracy"].value.text() == "90.00 %"
+    assert not panel.monitor.stop_button.isVisible()
+
+
+def test_learner_view_tolerates_a_missing_model_and_validation(qtbot, workflow):
+    trained = TrainedModel(None, CLASSES, {"loss": [1.0, 0.7], "acc": [0.5, 0.6]}, "completed", 2.0)
+    window = show(qtbot, open_result_view(executed(workflow, LearnerStandIn, {"model": trained})))
+    panel = window.panel
+    assert panel.cards["parameters"].value.text() == "—"
+    assert panel.cards["val_accuracy"].value.text() == "—"
+    np.testing.assert_allclose(panel.monitor.curves()["accuracy"][1], [0.5, 0.6])
+
+
+# -- dispatch ----------------------------------------------------------------------------------------
+def test_nodes_without_results_have_no_view(qapp, workflow):
+    configured = workflow.add_node(ReaderStandIn)
+    assert open_result_view(configured) is None  # configured, not executed
+    learner = executed(workflow, LearnerStandIn, {"model": None})
+    assert open_result_view(learner) is None
