@@ -24,6 +24,8 @@ EXIT_USAGE = 2
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # TensorFlow's C++ start-up notes are noise for the users of a desktop tool.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     args = list(sys.argv[1:] if argv is None else argv)
     if not args or (args[0] not in _COMMANDS and not args[0].startswith("-")):
         return _open_editor(args[0] if args else None)

@@ -1,0 +1,187 @@
+"""The ``neuroflow`` command: summaries, headless runs and one-line errors for bad input."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import struct
+from pathlib import Path
+
+import pytest
+
+from neuroflow.cli import main
+from neuroflow.core import fileformat
+from neuroflow.core.workflow import Workflow
+
+REPO = Path(__file__).resolve().parents[1]
+FLAGSHIP = REPO / "workflows" / "mnist_cnn.workflow"
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def one_line_error(err: str) -> str:
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1, err
+    assert lines[0].startswith("neuroflow: error: ")
+    return lines[0]
+
+
+def test_validate_prints_a_keras_style_summary(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli(capsys, "validate", FLAGSHIP)
+    assert code == 0, err
+    assert "Conv2D (conv)                  Conv2D               (None, 26, 26, 32)        320" in out
+    assert "(None, 5408)" in out
+    assert "Total params: 542,230" in out
+    assert "MNIST test (test_reader)           10,000 images 28x28x1, 10 classes" in out
+    assert "valid (14 nodes, 13 connections)" in out
+
+
+def test_nodes_lists_every_type_with_settings(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "nodes")
+    assert code == 0
+    for name in ("MNIST Reader", "Image Folder Reader", "Normalizer", "Partitioning", "Input", "Conv2D",
+                 "MaxPooling2D", "AveragePooling2D", "Flatten", "Dense", "Dropout", "BatchNormalization",
+                 "Activation", "Concatenate", "Add", "Network Learner", "Network Executor", "Scorer",
+                 "Network Writer", "Network Reader"):
+        assert f"  {name} " in out, name
+    assert "dilation_rate" in out and "early_stopping" in out
+
+
+def test_run_flagship_on_a_sample_writes_report_and_model(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    report = tmp_path / "report.json"
+    model = tmp_path / "models" / "cnn.keras"
+    code, out, err = run_cli(
+        capsys, "run", FLAGSHIP,
+        "--set", "MNIST train.limit=3000", "--set", "test_reader.limit=500",
+        "--set", "learner.epochs=1", "--set", f"writer.path={model}",
+        "--report", report,
+    )
+    assert code == 0, err
+    assert "epoch 1/1 [########################]" in err
+    assert "Network Learner (learner)          ok" in out
+    data = json.loads(report.read_text())
+    assert data["ok"] is True
+    assert {node["state"] for node in data["nodes"]} == {"executed"}
+    history = data["training"]["learner"]["history"]
+    assert set(history) >= {"loss", "accuracy", "val_loss", "val_accuracy"}
+    scores = data["scores"]["scorer"]
+    assert scores["count"] == 500
+    assert scores["accuracy"] > 0.75
+    assert len(scores["confusion_matrix"]) == 10 and len(scores["per_class"]) == 10
+    assert model.is_file()
+    assert f"accuracy {scores['accuracy']:.4f}" in out
+
+
+def idx_file(path: Path, magic: int, dims: tuple[int, ...]) -> None:
+    count = 1
+    for d in dims:
+        count *= d
+    header = struct.pack(">I", magic) + b"".join(struct.pack(">I", d) for d in dims)
+    with gzip.open(path, "wb") as handle:
+        handle.write(header + bytes(count))
+
+
+def broken_network(tmp_path: Path, kind: str) -> Path:
+    workflow = Workflow()
+    workflow.add_node("neuroflow.layers.input", node_id="in", settings={"shape": [8, 8, 1]})
+    if kind == "conv_after_flatten":
+        workflow.add_node("neuroflow.layers.flatten", node_id="flat")
+        workflow.add_node("neuroflow.layers.conv2d", node_id="conv", label="Late conv")
+        workflow.connect("in", "network", "flat", "network")
+        workflow.connect("flat", "network", "conv", "network")
+    else:
+        workflow.add_node("neuroflow.layers.conv2d", node_id="conv", label="Big conv", settings={"kernel_size": [9, 9]})
+        workflow.connect("in", "network", "conv", "network")
+    path = tmp_path / f"{kind}.workflow"
+    fileformat.save(workflow, path)
+    return path
+
+
+def flagship_variant(tmp_path: Path, change) -> Path:
+    data = json.loads(FLAGSHIP.read_text())
+    change(data)
+    path = tmp_path / "variant.workflow"
+    path.write_text(json.dumps(data))
+    return path
+
+
+def node_settings(data: dict, node_id: str) -> dict:
+    return next(n for n in data["nodes"] if n["id"] == node_id)["settings"]
+
+
+CASES = {
+    "malformed JSON": (lambda tmp: _text(tmp, '{"format": "neuroflow.workflow",'), [],
+                       "not valid JSON: Expecting property name enclosed in double quotes at line 1"),
+    "unknown node type": (lambda tmp: flagship_variant(tmp, lambda d: d["nodes"][3].update(type="acme.magic")), [],
+                          "nodes[3].type: unknown node type 'acme.magic'"),
+    "missing setting": (lambda tmp: flagship_variant(tmp, lambda d: node_settings(d, "conv").pop("filters")), [],
+                        "nodes[5].settings.filters: is missing (Conv2D)"),
+    "wrong-typed setting": (lambda tmp: flagship_variant(tmp, lambda d: node_settings(d, "conv").update(filters="32")), [],
+                            "nodes[5].settings.filters: setting 'filters': expected an integer, got '32'"),
+    "value out of range": (lambda tmp: FLAGSHIP, ["--set", "learner.epochs=0"],
+                           "--set learner.epochs=0: setting 'epochs': 0 is out of range (1 to 100000)"),
+    "non-numeric --set": (lambda tmp: FLAGSHIP, ["--set", "conv.filters=many"],
+                          "--set conv.filters=many: setting 'filters': expected an integer, got 'many'"),
+    "unknown node in --set": (lambda tmp: FLAGSHIP, ["--set", "ghost.units=3"],
+                              "--set ghost.units=3: no node with id or label 'ghost'"),
+    "Conv2D after Flatten": (lambda tmp: broken_network(tmp, "conv_after_flatten"), [],
+                             "'Late conv' (conv): Conv2D needs a 3-D input (height, width, channels), got shape (64)"),
+    "kernel larger than input": (lambda tmp: broken_network(tmp, "big_kernel"), [],
+                                 "'Big conv' (conv): Conv2D window 9x9 is larger than the input height 8"),
+    "cycle": (lambda tmp: flagship_variant(tmp, lambda d: d["connections"].__setitem__(
+        d["connections"].index({"from": "conv.network", "to": "pool.network"}), {"from": "dense.network", "to": "pool.network"})), [],
+              "cannot connect 'Flatten' (flatten) output 'network' -> 'Dense 100' (dense) input 'network': it would make a cycle"),
+    "unconnected input": (lambda tmp: flagship_variant(tmp, lambda d: d["connections"].remove({"from": "train_norm.data", "to": "learner.training"})), [],
+                          "'Network Learner' (learner): input 'training data' is not connected"),
+    "missing data file": (lambda tmp: FLAGSHIP, ["--set", "MNIST train.data_folder={tmp}/empty"],
+                          "'MNIST train' (train_reader): "),
+    "labels do not match images": (lambda tmp: _mismatched(tmp), ["--set", "MNIST train.data_folder={tmp}/bad"],
+                                   "'MNIST train' (train_reader): "),
+}
+
+
+def _text(tmp: Path, text: str) -> Path:
+    path = tmp / "broken.workflow"
+    path.write_text(text)
+    return path
+
+
+def _mismatched(tmp: Path) -> Path:
+    folder = tmp / "bad"
+    folder.mkdir()
+    idx_file(folder / "train-images-idx3-ubyte.gz", 0x803, (5, 28, 28))
+    idx_file(folder / "train-labels-idx1-ubyte.gz", 0x801, (4,))
+    return FLAGSHIP
+
+
+@pytest.mark.parametrize("case", list(CASES))
+@pytest.mark.parametrize("command", ["run", "validate"])
+def test_bad_input_gets_one_line_and_touches_nothing(
+    case: str, command: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    make, extra, expected = CASES[case]
+    (tmp_path / "empty").mkdir()
+    path = make(tmp_path)
+    before = path.read_bytes()
+    report = tmp_path / "report.json"
+    report.write_text("previous report")
+    args = [arg.replace("{tmp}", str(tmp_path)) for arg in extra]
+    if command == "run":
+        args += ["--report", str(report)]
+    code, _, err = run_cli(capsys, command, path, *args)
+    assert code == 1
+    line = one_line_error(err)
+    assert expected in line
+    if case == "labels do not match images":
+        assert "5" in line and "4" in line and "train-labels-idx1-ubyte.gz" in line
+    if case == "missing data file":
+        assert "empty" in line
+    assert path.read_bytes() == before
+    assert report.read_text() == "previous report"
+    assert not [p.name for p in tmp_path.rglob("*") if p.name.startswith(".") or p.suffix == ".tmp"]
