@@ -1,0 +1,195 @@
+"""How responsive is the editor? Start-up time and the longest GUI stall while training.
+
+Usage::
+
+    python benchmarks/gui_latency.py [--runs 3] [--limit 2000] [--epochs 2]
+
+(a) **Start-up**: time from launching a fresh ``python`` process (``neuroflow.gui.app.launch``)
+    to the canvas' first paint, for an empty editor and with the flagship workflow open
+    (target <= 1.5 s). The probe also checks that TensorFlow was not imported.
+(b) **Event-loop stalls while training**: the flagship trains on a sample in the execution
+    thread while a QTimer ticks every 5 ms on the GUI thread; the longest gap between ticks,
+    minus the 5 ms period, is the longest the GUI could not react (target <= 50 ms). Measured
+    with TensorFlow already imported (as the editor's background warm-up leaves it) and, for
+    information, "cold", with the import happening in the execution thread during the run.
+
+Each measurement runs in its own process. Runs offscreen when there is no display.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+FLAGSHIP = REPO / "workflows" / "mnist_cnn.workflow"
+STARTUP_TARGET = 1.5
+STALL_TARGET_MS = 50.0
+TICK_MS = 5
+
+
+def _env(scratch: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    if not env.get("DISPLAY") and not env.get("WAYLAND_DISPLAY"):
+        env["QT_QPA_PLATFORM"] = "offscreen"
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    env["NEUROFLOW_NO_WARMUP"] = "1"
+    env["NEUROFLOW_SETTINGS"] = str(scratch / "settings.ini")
+    return env
+
+
+# -- (a) start-up -----------------------------------------------------------------------------------
+def startup_once(path: Path | None, scratch: Path) -> tuple[float, str]:
+    env = _env(scratch)
+    env["NEUROFLOW_STARTUP_PROBE"] = "1"
+    code = f"import sys; from neuroflow.gui.app import launch; sys.exit(launch({str(path)!r} if {path is not None} else None))"
+    started = time.perf_counter()
+    process = subprocess.Popen([sys.executable, "-c", code], env=env, cwd=REPO,
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    assert process.stdout is not None
+    ready, heavy = None, "?"
+    for line in process.stdout:
+        if line.startswith("NEUROFLOW_READY"):
+            ready = time.perf_counter() - started
+            heavy = line.split("heavy=")[-1].strip()
+            break
+    process.wait(timeout=60)
+    if ready is None:
+        raise RuntimeError(f"the editor did not report ready (exit code {process.returncode})")
+    return ready, heavy
+
+
+def measure_startup(runs: int, scratch: Path) -> dict[str, object]:
+    results: dict[str, object] = {}
+    for name, path in (("empty", None), ("flagship", FLAGSHIP)):
+        times, heavy = [], set()
+        for _ in range(runs):
+            seconds, loaded = startup_once(path, scratch)
+            times.append(seconds)
+            heavy.add(loaded)
+        results[name] = {"best": min(times), "median": statistics.median(times), "runs": times,
+                         "heavy_modules": sorted(heavy)}
+    return results
+
+
+# -- (b) stalls during training (child process) -------------------------------------------------------
+def stall_child(limit: int, epochs: int, cold: bool) -> dict[str, object]:
+    from PySide6.QtCore import QEventLoop, QSettings, QTimer
+
+    from neuroflow.core.events import BatchEnded
+    from neuroflow.gui.app import application
+    from neuroflow.gui.main_window import MainWindow
+
+    app = application()
+    scratch = Path(tempfile.mkdtemp(prefix="neuroflow-bench-"))
+    window = MainWindow(settings=QSettings(str(scratch / "settings.ini"), QSettings.Format.IniFormat))
+    window._ask_unsaved = lambda: "discard"  # type: ignore[method-assign]
+    assert window.open_file(FLAGSHIP)
+    doc = window.document
+    doc.set_setting("train_reader", "limit", limit)
+    doc.set_setting("test_reader", "limit", max(limit // 4, 200))
+    doc.set_setting("learner", "epochs", epochs)
+    doc.set_setting("writer", "path", str(scratch / "model.keras"))
+    window.resize(1600, 1000)
+    window.show()
+    window.ensure_monitor()
+    if not cold:  # what the editor's background warm-up does after start-up, in its thread
+        import threading
+
+        from neuroflow.gui import warmup
+
+        thread = threading.Thread(target=warmup._import_keras, args=(0.0,))
+        thread.start()
+        thread.join()
+    loop = QEventLoop()
+    QTimer.singleShot(300, loop.quit)
+    loop.exec()
+
+    ticks: list[float] = []
+    batches = [0]
+    doc.core_event.connect(lambda e: batches.__setitem__(0, batches[0] + 1) if isinstance(e, BatchEnded) else None)
+    timer = QTimer()
+    timer.setInterval(TICK_MS)
+    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    done = QEventLoop()
+    window.runner.finished.connect(lambda *_args: done.quit())
+    timer.start()
+    started = time.perf_counter()
+    assert window.execute_all()
+    done.exec()
+    seconds = time.perf_counter() - started
+    timer.stop()
+    result = window._last_run
+    gaps = sorted((b - a) * 1000.0 for a, b in zip(ticks, ticks[1:], strict=False))
+    stall = max(gaps) - TICK_MS if gaps else float("nan")
+    doc.undo_stack.setClean()
+    window.close()
+    app.processEvents()
+    return {
+        "ok": bool(result is not None and result.ok),
+        "seconds": round(seconds, 2),
+        "batches": batches[0],
+        "ticks": len(ticks),
+        "max_stall_ms": round(stall, 1),
+        "p99_gap_ms": round(gaps[int(0.99 * (len(gaps) - 1))], 1) if gaps else None,
+        "median_gap_ms": round(statistics.median(gaps), 1) if gaps else None,
+    }
+
+
+def measure_stall(limit: int, epochs: int, cold: bool, scratch: Path) -> dict[str, object]:
+    args = [sys.executable, __file__, "--child-stall", "--limit", str(limit), "--epochs", str(epochs)]
+    if cold:
+        args.append("--cold")
+    done = subprocess.run(args, env=_env(scratch), cwd=REPO, capture_output=True, text=True, timeout=900)
+    for line in done.stdout.splitlines():
+        if line.startswith("{"):
+            return json.loads(line)
+    raise RuntimeError(f"stall measurement failed:\n{done.stderr[-2000:]}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Editor start-up time and GUI stalls while training")
+    parser.add_argument("--runs", type=int, default=3, help="start-up runs per case")
+    parser.add_argument("--limit", type=int, default=2000, help="training images")
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--child-stall", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--cold", action="store_true", help=argparse.SUPPRESS)
+    options = parser.parse_args(argv)
+    if options.child_stall:
+        print(json.dumps(stall_child(options.limit, options.epochs, options.cold)), flush=True)
+        return 0
+
+    scratch = Path(tempfile.mkdtemp(prefix="neuroflow-bench-"))
+    failed = False
+    print("(a) time from process launch to a usable canvas (first paint)")
+    startup = measure_startup(options.runs, scratch)
+    for name, data in startup.items():
+        assert isinstance(data, dict)
+        verdict = "ok" if data["best"] <= STARTUP_TARGET else "SLOW"
+        failed |= verdict != "ok" or data["heavy_modules"] != ["none"]
+        runs = ", ".join(f"{t:.2f}" for t in data["runs"])
+        print(f"    {name:9s} best {data['best']:.2f} s, median {data['median']:.2f} s  [{runs}]  "
+              f"target <= {STARTUP_TARGET} s: {verdict}; TensorFlow at start-up: {data['heavy_modules']}")
+    print(f"(b) longest GUI event-loop stall while training ({options.limit} images, {options.epochs} epochs, "
+          f"{TICK_MS} ms timer)")
+    for cold in (False, True):
+        data = measure_stall(options.limit, options.epochs, cold, scratch)
+        label = "cold (TF import in the run)" if cold else "warm (TF imported)"
+        verdict = "ok" if data["max_stall_ms"] <= STALL_TARGET_MS else "SLOW"
+        if not cold:
+            failed |= verdict != "ok" or not data["ok"]
+        print(f"    {label:28s} max stall {data['max_stall_ms']:.1f} ms, p99 gap {data['p99_gap_ms']} ms, "
+              f"median gap {data['median_gap_ms']} ms over {data['ticks']} ticks; {data['batches']} batches "
+              f"in {data['seconds']} s" + (f"  target <= {STALL_TARGET_MS:.0f} ms: {verdict}" if not cold else ""))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,672 @@
+"""The main window: canvas in the centre, docks around it, menus, toolbar and status bar.
+
+Layout (dock sizes chosen for a 1600x1000 window on a projector)::
+
+    +-------+---------------------------+------------+
+    | Nodes |          canvas           | Properties |
+    |       +-------------+-------------+------------+
+    |       | Training    | Results     | Messages   |
+    +-------+-------------+-------------+------------+
+
+The window wires the parts together and owns the user-level flows: files (with "save
+changes?" questions), clipboard, execution (through :class:`~neuroflow.gui.runner.Runner`,
+locking edits while it runs) and closing (which cancels a run and waits for its thread).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QMimeData, QSettings, QSize, Qt, QTimer, QUrl
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QToolBar,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from neuroflow.core.errors import NeuroFlowError
+from neuroflow.core.events import NodeProgress, NodeState, NodeStateChanged, TrainingStarted
+from neuroflow.core.executor import RunResult
+from neuroflow.core.node import MissingNode
+from neuroflow.core.registry import Registry
+
+from . import icons
+from .actions import create_actions
+from .canvas import Canvas
+from .document import Document
+from .messages import MessagesPanel
+from .properties import PropertiesPanel
+from .repository import NodeRepository
+from .results import ResultsPanel
+from .runner import Runner
+
+log = logging.getLogger(__name__)
+
+FILE_FILTER = "NeuroFlow workflows (*.workflow);;All files (*)"
+MAX_RECENT = 8
+LAYOUT_VERSION = 1
+CLIPBOARD_MIME = "application/x-neuroflow-workflow"
+
+
+#: A settings file to use instead of the user's (benchmarks, screenshots, demos).
+SETTINGS_ENV = "NEUROFLOW_SETTINGS"
+
+
+def default_settings() -> QSettings:
+    """The user's editor settings (window layout, recent files), or ``$NEUROFLOW_SETTINGS``."""
+    path = os.environ.get(SETTINGS_ENV)
+    if path:
+        return QSettings(path, QSettings.Format.IniFormat)
+    return QSettings("NeuroFlow", "NeuroFlow")
+
+
+class MainWindow(QMainWindow):
+    """The NeuroFlow editor window (see the module docstring)."""
+
+    def __init__(self, registry: Registry | None = None, settings: QSettings | None = None,
+                 parent: QWidget | None = None, *, defer_monitor: bool = False) -> None:
+        """``defer_monitor`` builds the training monitor (and imports pyqtgraph) just after the
+        window first shows, so that the canvas is usable sooner."""
+        super().__init__(parent)
+        self._defer_monitor = defer_monitor
+        self.settings = settings or default_settings()
+        self.document = Document(registry, self)
+        self.runner = Runner(self)
+        self.canvas = Canvas(self.document, self)
+        self.act = create_actions(self)
+        self._paste_count = 0
+        self._last_run: RunResult | None = None
+        self._running_label = ""
+        self.setWindowIcon(icons.icon("app"))
+        self.setAcceptDrops(True)
+        self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks)
+
+        central = QWidget(self)
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.canvas.widget)
+        self.setCentralWidget(central)
+
+        self._build_docks()
+        self._build_menus()
+        self._build_toolbar()
+        self._build_status_bar()
+        self._connect()
+        self.canvas.set_context_actions([
+            self.act["execute_selected"], self.act["open_view"], self.act["reset"], None,
+            self.act["cut"], self.act["copy"], self.act["paste"], self.act["delete"], None,
+            self.act["select_all"], self.act["fit"], None, self.act["undo"], self.act["redo"],
+        ])
+        self.resize(1600, 1000)
+        self._restore_layout()
+        self._update_title()
+        self._update_actions()
+        self._update_summary()
+
+    # -- construction ---------------------------------------------------------------------------
+    def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                         | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+                         | QDockWidget.DockWidgetFeature.DockWidgetClosable)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _build_docks(self) -> None:
+        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.repository = NodeRepository(self.document.registry, self)
+        self.properties = PropertiesPanel(self.document, self)
+        self.messages = MessagesPanel(self.document, self)
+        self.results = ResultsPanel(self.document, self)
+        self.monitor: QWidget = self._monitor_placeholder("Preparing the training monitor…")
+        if not self._defer_monitor:
+            self.monitor = self._create_monitor()
+        left, right, bottom = (Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea,
+                               Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.repository_dock = self._dock("Nodes", "nodesDock", self.repository, left)
+        self.properties_dock = self._dock("Properties", "propertiesDock", self.properties, right)
+        self.monitor_dock = self._dock("Training", "trainingDock", self.monitor, bottom)
+        self.results_dock = self._dock("Results", "resultsDock", self.results, bottom)
+        self.messages_dock = self._dock("Messages", "messagesDock", self.messages, bottom)
+        self.splitDockWidget(self.monitor_dock, self.results_dock, Qt.Orientation.Horizontal)
+        self.tabifyDockWidget(self.monitor_dock, self.messages_dock)
+        self.monitor_dock.raise_()
+        self.resizeDocks([self.repository_dock, self.properties_dock], [240, 350], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.monitor_dock], [330], Qt.Orientation.Vertical)
+        self.resizeDocks([self.monitor_dock, self.results_dock], [600, 750], Qt.Orientation.Horizontal)
+
+    @staticmethod
+    def _monitor_placeholder(text: str) -> QLabel:
+        label = QLabel(text)
+        label.setObjectName("placeholder")
+        label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        return label
+
+    def ensure_monitor(self) -> QWidget:
+        """Build the training monitor if it was deferred; returns it."""
+        if isinstance(self.monitor, QLabel) and self._defer_monitor:
+            self._defer_monitor = False
+            self.monitor = self._create_monitor()
+            self.monitor_dock.setWidget(self.monitor)
+        return self.monitor
+
+    def showEvent(self, event: Any) -> None:  # noqa: N802 (Qt API)
+        super().showEvent(event)
+        if self._defer_monitor:
+            QTimer.singleShot(150, self.ensure_monitor)  # after the first paint
+
+    def _create_monitor(self) -> QWidget:
+        try:
+            from .monitor import TrainingMonitor
+        except ImportError as exc:  # the monitor is optional for editing
+            log.warning("training monitor unavailable: %s", exc)
+            return self._monitor_placeholder("The training monitor is not available in this installation.")
+
+        def describe(node_id: str) -> str:
+            item = self.document.workflow.nodes.get(node_id)
+            return item.label if item is not None else node_id
+
+        monitor = TrainingMonitor(self, describe_node=describe)
+        monitor.stop_requested.connect(self.runner.request_stop)
+        return monitor
+
+    def _build_menus(self) -> None:
+        a = self.act
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        file_menu.addActions([a["new"], a["open"]])
+        self.recent_menu = QMenu("Open &Recent", self)
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        file_menu.addMenu(self.recent_menu)
+        file_menu.addSeparator()
+        file_menu.addActions([a["save"], a["save_as"]])
+        file_menu.addSeparator()
+        file_menu.addAction(a["quit"])
+        edit_menu = bar.addMenu("&Edit")
+        edit_menu.addActions([a["undo"], a["redo"]])
+        edit_menu.addSeparator()
+        edit_menu.addActions([a["cut"], a["copy"], a["paste"], a["delete"]])
+        edit_menu.addSeparator()
+        edit_menu.addAction(a["select_all"])
+        run_menu = bar.addMenu("&Run")
+        run_menu.addActions([a["execute_all"], a["execute_selected"], a["cancel"]])
+        run_menu.addSeparator()
+        run_menu.addActions([a["reset"], a["open_view"]])
+        view_menu = bar.addMenu("&View")
+        view_menu.addAction(a["fit"])
+        view_menu.addSeparator()
+        for dock in (self.repository_dock, self.properties_dock, self.messages_dock, self.monitor_dock,
+                     self.results_dock):
+            view_menu.addAction(dock.toggleViewAction())
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction(a["about"])
+
+    def _build_toolbar(self) -> None:
+        a = self.act
+        bar = QToolBar("Main", self)
+        bar.setObjectName("mainToolBar")
+        bar.setMovable(False)
+        bar.setIconSize(QSize(24, 24))
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+        for group in (("new", "open", "save"), ("undo", "redo"), ("cut", "copy", "paste", "delete"),
+                      ("execute_all", "execute_selected", "cancel", "reset"), ("fit",)):
+            for name in group:
+                bar.addAction(a[name])
+            bar.addSeparator()
+        for name in ("execute_all", "execute_selected", "cancel", "reset"):
+            button = bar.widgetForAction(a[name])
+            if isinstance(button, QToolButton):
+                button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
+        self.toolbar = bar
+
+    def _build_status_bar(self) -> None:
+        status = self.statusBar()
+        status.setSizeGripEnabled(True)
+        self.run_label = QLabel("")
+        # Progress text arrives with every training batch; show it at most ten times a second.
+        self._run_text = ""
+        self._run_text_timer = QTimer(self)
+        self._run_text_timer.setSingleShot(True)
+        self._run_text_timer.setInterval(100)
+        self._run_text_timer.timeout.connect(self._show_run_text)
+        self.summary_label = QLabel("")
+        status.addPermanentWidget(self.run_label)
+        status.addPermanentWidget(self.summary_label)
+
+    def _connect(self) -> None:
+        a, doc = self.act, self.document
+        handlers = {
+            "new": self.new_file, "open": self.open_dialog, "save": self.save, "save_as": self.save_as,
+            "quit": self.close, "undo": doc.undo, "redo": doc.redo, "cut": self.cut, "copy": self.copy,
+            "paste": self.paste, "delete": self.delete_selected, "select_all": self.canvas.select_all,
+            "execute_all": self.execute_all, "execute_selected": self.execute_selected,
+            "cancel": self.cancel_run, "reset": self.reset, "fit": self.canvas.fit,
+            "open_view": self.open_selected_view, "about": self.about,
+        }
+        for name, handler in handlers.items():
+            a[name].triggered.connect(lambda _checked=False, h=handler: h())
+        doc.undo_stack.cleanChanged.connect(self._update_title)
+        doc.undo_stack.indexChanged.connect(self._update_actions)
+        doc.path_changed.connect(self._update_title)
+        doc.changed.connect(self._update_summary)
+        doc.workflow_replaced.connect(self._update_summary)
+        doc.locked_changed.connect(self._update_actions)
+        doc.refused.connect(self._refused)
+        doc.core_event.connect(self._on_event)
+        self.canvas.selection_changed.connect(self._selection_changed)
+        self.canvas.node_activated.connect(self.open_view)
+        self.canvas.file_dropped.connect(self.open_file_checked)
+        self.repository.activated.connect(self.add_node_at_center)
+        self.messages.node_clicked.connect(self.reveal_node)
+        self.messages.counts_changed.connect(self._message_counts)
+        self.results.status.connect(self.show_status)
+        self.runner.finished.connect(self._run_finished)
+
+    # -- window state -----------------------------------------------------------------------------
+    def show_status(self, text: str) -> None:
+        self.statusBar().showMessage(text, 8_000)
+
+    def _refused(self, text: str, _node_id: str) -> None:
+        self.statusBar().showMessage(text, 10_000)
+        if not self.document.locked:
+            self.messages_dock.raise_()
+
+    def reveal_node(self, node_id: str) -> None:
+        """Select a node and scroll the canvas to it (from the messages panel)."""
+        self.canvas.select([node_id], center=True)
+
+    def _update_title(self, *_args: Any) -> None:
+        self.setWindowTitle(f"{self.document.title}[*] — NeuroFlow")
+        self.setWindowModified(self.document.modified)
+
+    def _update_actions(self, *_args: Any) -> None:
+        a, doc = self.act, self.document
+        locked = doc.locked
+        selected = bool(self.canvas.selected_ids())
+        a["undo"].setEnabled(doc.undo_stack.canUndo() and not locked)
+        a["redo"].setEnabled(doc.undo_stack.canRedo() and not locked)
+        undo_text, redo_text = doc.undo_stack.undoText(), doc.undo_stack.redoText()
+        a["undo"].setText(f"&Undo {undo_text}" if undo_text else "&Undo")
+        a["redo"].setText(f"&Redo {redo_text}" if redo_text else "&Redo")
+        for name in ("new", "open"):
+            a[name].setEnabled(not locked)
+        self.recent_menu.setEnabled(not locked)
+        for name in ("cut", "delete"):
+            a[name].setEnabled(selected and not locked)
+        a["copy"].setEnabled(selected)
+        a["open_view"].setEnabled(selected)
+        a["paste"].setEnabled(not locked)
+        a["execute_all"].setEnabled(not locked)
+        a["execute_selected"].setEnabled(selected and not locked)
+        a["cancel"].setEnabled(locked)
+        a["reset"].setEnabled(not locked)
+
+    def _update_summary(self) -> None:
+        nodes = self.document.workflow.nodes.values()
+        total = len(nodes)
+        executed = sum(item.state is NodeState.EXECUTED for item in nodes)
+        failed = sum(item.state is NodeState.FAILED for item in nodes)
+        text = f"{total} node{'s' if total != 1 else ''} · {executed} executed"
+        if failed:
+            text += f" · {failed} failed"
+        self.summary_label.setText(text)
+
+    def _message_counts(self, errors: int, warnings: int) -> None:
+        parts = []
+        if errors:
+            parts.append(f"{errors} error{'s' if errors != 1 else ''}")
+        if warnings:
+            parts.append(f"{warnings} warning{'s' if warnings != 1 else ''}")
+        self.messages_dock.setWindowTitle("Messages" + (f" — {', '.join(parts)}" if parts else ""))
+
+    def _selection_changed(self, node_ids: list[str]) -> None:
+        self.properties.show_selection(node_ids)
+        self._update_actions()
+
+    def _restore_layout(self) -> None:
+        if self.settings.value("layout_version", 0, type=int) != LAYOUT_VERSION:
+            return
+        geometry = self.settings.value("geometry")
+        state = self.settings.value("window_state")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        if isinstance(state, QByteArray):
+            self.restoreState(state, LAYOUT_VERSION)
+
+    def _save_layout(self) -> None:
+        self.settings.setValue("layout_version", LAYOUT_VERSION)
+        self.settings.setValue("geometry", self.saveGeometry())
+        self.settings.setValue("window_state", self.saveState(LAYOUT_VERSION))
+
+    # -- files ------------------------------------------------------------------------------------
+    def _ask_unsaved(self) -> str:
+        """Ask what to do with unsaved changes: ``"save"``, ``"discard"`` or ``"cancel"``."""
+        box = QMessageBox(QMessageBox.Icon.Warning, "Unsaved changes",
+                          f"Save the changes to {self.document.title} before closing it?",
+                          QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
+                          | QMessageBox.StandardButton.Cancel, self)
+        box.setDefaultButton(QMessageBox.StandardButton.Save)
+        answer = box.exec()
+        if answer == QMessageBox.StandardButton.Save:
+            return "save"
+        if answer == QMessageBox.StandardButton.Discard:
+            return "discard"
+        return "cancel"
+
+    def _alert(self, title: str, text: str) -> None:
+        """A modal warning (tests replace this method)."""
+        if self.isVisible():
+            QMessageBox.warning(self, title, text)
+
+    def maybe_save(self) -> bool:
+        """True when it is fine to drop the current workflow (saved, discarded or unchanged)."""
+        if not self.document.modified:
+            return True
+        answer = self._ask_unsaved()
+        if answer == "save":
+            return self.save()
+        return answer == "discard"
+
+    def new_file(self) -> None:
+        if self.document.locked or not self.maybe_save():
+            return
+        self.document.new()
+        self.statusBar().showMessage("New workflow", 4_000)
+
+    def open_dialog(self) -> None:
+        if self.document.locked or not self.maybe_save():
+            return
+        start = str(self.document.path.parent) if self.document.path else str(Path.cwd())
+        path, _ = QFileDialog.getOpenFileName(self, "Open workflow", start, FILE_FILTER)
+        if path:
+            self.open_file(path)
+
+    def open_file_checked(self, path: str) -> None:
+        """Open ``path`` after asking about unsaved changes (drops, recent files)."""
+        if self.document.locked:
+            self.statusBar().showMessage("Cancel the execution before opening another workflow", 8_000)
+            return
+        if self.maybe_save():
+            self.open_file(path)
+
+    def open_file(self, path: str | Path) -> bool:
+        """Open a workflow without asking; errors are shown, never raised."""
+        try:
+            self.document.open(path)
+        except NeuroFlowError as exc:
+            self.messages.add("error", str(exc))
+            self.statusBar().showMessage(str(exc), 12_000)
+            self._alert("Cannot open workflow", str(exc))
+            return False
+        self._remember(Path(path))
+        missing = [item for item in self.document.workflow.nodes.values() if isinstance(item.node, MissingNode)]
+        note = f" — {len(missing)} missing node type(s), see Messages" if missing else ""
+        if missing:
+            self.messages_dock.raise_()
+        self.statusBar().showMessage(f"Opened {Path(path).name}{note}", 8_000)
+        return True
+
+    def save(self) -> bool:
+        if self.document.path is None:
+            return self.save_as()
+        return self._save_to(self.document.path)
+
+    def save_as(self) -> bool:
+        start = str(self.document.path) if self.document.path else str(Path.cwd() / "untitled.workflow")
+        path, _ = QFileDialog.getSaveFileName(self, "Save workflow as", start, FILE_FILTER)
+        if not path:
+            return False
+        if not path.endswith(".workflow"):
+            path += ".workflow"
+        return self._save_to(Path(path))
+
+    def _save_to(self, path: Path) -> bool:
+        try:
+            self.document.save(path)
+        except (NeuroFlowError, OSError) as exc:
+            self.messages.add("error", f"cannot save {path}: {exc}")
+            self.statusBar().showMessage(f"Cannot save: {exc}", 12_000)
+            return False
+        self._remember(path)
+        self.statusBar().showMessage(f"Saved {path.name}", 5_000)
+        return True
+
+    def recent_files(self) -> list[str]:
+        value = self.settings.value("recent_files", [])
+        if isinstance(value, str):
+            value = [value]
+        return [str(v) for v in (value or [])]
+
+    def _remember(self, path: Path) -> None:
+        text = str(path.resolve())
+        recent = [text] + [p for p in self.recent_files() if p != text]
+        self.settings.setValue("recent_files", recent[:MAX_RECENT])
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        recent = self.recent_files()
+        for index, path in enumerate(recent, start=1):
+            action = self.recent_menu.addAction(f"&{index} {Path(path).name}")
+            action.setToolTip(path)
+            action.setStatusTip(path)
+            action.setEnabled(Path(path).exists())
+            action.triggered.connect(lambda _checked=False, p=path: self.open_file_checked(p))
+        if not recent:
+            self.recent_menu.addAction("(no recent files)").setEnabled(False)
+        else:
+            self.recent_menu.addSeparator()
+            self.recent_menu.addAction("Clear list", lambda: self.settings.setValue("recent_files", []))
+
+    # -- drag and drop of files -----------------------------------------------------------------------
+    @staticmethod
+    def _workflow_urls(urls: list[QUrl]) -> list[str]:
+        return [u.toLocalFile() for u in urls if u.isLocalFile() and u.toLocalFile().endswith(".workflow")]
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt API)
+        if event.mimeData().hasUrls() and self._workflow_urls(event.mimeData().urls()):
+            event.acceptProposedAction()
+        else:
+            super().dragEnterEvent(event)
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 (Qt API)
+        paths = self._workflow_urls(event.mimeData().urls()) if event.mimeData().hasUrls() else []
+        if paths:
+            event.acceptProposedAction()
+            QTimer.singleShot(0, lambda: self.open_file_checked(paths[0]))
+        else:
+            super().dropEvent(event)
+
+    # -- editing ----------------------------------------------------------------------------------
+    def add_node_at_center(self, type_id: str) -> str | None:
+        node_id = self.document.add_node(type_id, self.canvas.free_position())
+        if node_id:
+            self.canvas.select([node_id])
+        return node_id
+
+    def delete_selected(self) -> None:
+        ids = self.canvas.selected_ids()
+        if ids:
+            self.document.remove_nodes(ids)
+
+    def copy(self) -> None:
+        ids = self.canvas.selected_ids()
+        if not ids:
+            return
+        text = self.document.copy(ids)
+        mime = QMimeData()
+        mime.setData(CLIPBOARD_MIME, text.encode("utf-8"))
+        mime.setText(text)
+        QGuiApplication.clipboard().setMimeData(mime)
+        self._paste_count = 0
+        self.statusBar().showMessage(f"Copied {len(ids)} node{'s' if len(ids) != 1 else ''}", 4_000)
+
+    def cut(self) -> None:
+        ids = self.canvas.selected_ids()
+        if ids and not self.document.locked:
+            self.copy()
+            self.document.remove_nodes(ids)
+
+    def paste(self) -> None:
+        mime = QGuiApplication.clipboard().mimeData()
+        if mime is None:
+            return
+        if mime.hasFormat(CLIPBOARD_MIME):
+            text = bytes(mime.data(CLIPBOARD_MIME).data()).decode("utf-8")
+        elif mime.hasText() and '"neuroflow.workflow"' in mime.text():
+            text = mime.text()
+        else:
+            self.statusBar().showMessage("The clipboard holds no NeuroFlow nodes", 5_000)
+            return
+        self._paste_count += 1
+        offset = 40.0 * self._paste_count
+        ids = self.document.paste(text, (offset, offset))
+        if ids:
+            self.canvas.select(ids)
+
+    # -- execution --------------------------------------------------------------------------------
+    def execute_all(self) -> bool:
+        return self._execute(None)
+
+    def execute_selected(self) -> bool:
+        ids = self.canvas.selected_ids()
+        if not ids:
+            self.statusBar().showMessage("Select the nodes to execute first", 5_000)
+            return False
+        return self._execute(ids)
+
+    def _execute(self, targets: list[str] | None) -> bool:
+        if self.runner.running:
+            return False
+        workflow = self.document.workflow
+        if not workflow.nodes:
+            self.statusBar().showMessage("Nothing to execute: add nodes from the Nodes panel", 5_000)
+            return False
+        self.document.set_locked(True)
+        self._running_label = "Executing…"
+        self._set_run_text(self._running_label, now=True)
+        started = self.runner.start(workflow, targets)
+        if not started:
+            self.document.set_locked(False)
+        return started
+
+    def cancel_run(self) -> None:
+        if self.runner.running:
+            self.runner.cancel()
+            self._set_run_text("Cancelling…", now=True)
+
+    def reset(self) -> None:
+        ids = self.canvas.selected_ids()
+        self.document.reset(ids or None)
+        what = f"{len(ids)} node{'s' if len(ids) != 1 else ''} and downstream" if ids else "all nodes"
+        self.statusBar().showMessage(f"Reset {what}", 4_000)
+
+    def _set_run_text(self, text: str, now: bool = False) -> None:
+        self._run_text = text
+        if now:
+            self._run_text_timer.stop()
+            self._show_run_text()
+        elif not self._run_text_timer.isActive():
+            self._run_text_timer.start()
+
+    def _show_run_text(self) -> None:
+        if self.run_label.text() != self._run_text:
+            self.run_label.setText(self._run_text)
+
+    def _on_event(self, event: Any) -> None:
+        monitor = self.ensure_monitor()
+        if hasattr(monitor, "handle_event"):
+            monitor.handle_event(event)
+        if isinstance(event, NodeStateChanged):
+            item = self.document.workflow.nodes.get(event.node_id)
+            if item is not None and event.state is NodeState.EXECUTING:
+                self._set_run_text(f"Executing '{item.label}'…")
+            self._update_summary()
+        elif isinstance(event, TrainingStarted):
+            self.monitor_dock.raise_()
+        elif isinstance(event, NodeProgress) and event.message:
+            item = self.document.workflow.nodes.get(event.node_id)
+            if item is not None:
+                self._set_run_text(f"{item.label}: {event.message}")
+
+    def _run_finished(self, result: object, error: str) -> None:
+        assert result is None or isinstance(result, RunResult)
+        self.document.set_locked(False)
+        self._last_run = result
+        self._set_run_text("", now=True)
+        nodes = self.document.workflow.nodes
+        if result is None:
+            self.messages.add("error", f"execution stopped by an internal error: {error}")
+            self.statusBar().showMessage("Execution failed with an internal error", 10_000)
+        elif result.cancelled:
+            self.messages.add("info", f"Execution cancelled after {result.seconds:.1f} s")
+            self.statusBar().showMessage("Execution cancelled", 8_000)
+        elif result.failed:
+            names = ", ".join(nodes[n].label for n in result.failed if n in nodes)
+            self.messages.add("error", f"Execution finished with failures: {names}")
+            self.statusBar().showMessage(f"Failed: {names}", 10_000)
+            self.messages_dock.raise_()
+        elif result.not_configured:
+            names = ", ".join(nodes[n].label for n in result.not_configured if n in nodes)
+            self.messages.add("warning", f"Not executed, not configured: {names}")
+            self.statusBar().showMessage(f"Some nodes are not configured: {names}", 10_000)
+        else:
+            count = len(result.executed)
+            self.messages.add("info", f"Executed {count} node{'s' if count != 1 else ''} in {result.seconds:.1f} s")
+            self.statusBar().showMessage(f"Done in {result.seconds:.1f} s", 8_000)
+        if result is not None:
+            self.results.refresh_executed(result.executed)
+        self.canvas.sync()
+        self._update_summary()
+        self._update_actions()
+
+    # -- results ----------------------------------------------------------------------------------
+    def open_view(self, node_id: str) -> QWidget | None:
+        view = self.results.open_for(node_id)
+        if view is not None:
+            self.results_dock.show()
+            self.results_dock.raise_()
+        return view
+
+    def open_selected_view(self) -> None:
+        ids = self.canvas.selected_ids()
+        if ids:
+            self.open_view(ids[0])
+
+    def about(self) -> None:
+        QMessageBox.about(
+            self, "About NeuroFlow",
+            "<h3>NeuroFlow</h3><p>A codeless deep-learning workbench: build, train and evaluate "
+            "image classifiers by wiring nodes.</p><p>Drag nodes from the Nodes panel (or press Tab "
+            "on the canvas), wire outputs to inputs of the same colour, then Execute (F5).</p>",
+        )
+
+    # -- closing ----------------------------------------------------------------------------------
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt API)
+        if not self.maybe_save():
+            event.ignore()
+            return
+        if self.runner.running:
+            self.statusBar().showMessage("Cancelling the execution…")
+            self.runner.cancel()
+            QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+            try:
+                self.runner.wait(120_000)
+            finally:
+                QGuiApplication.restoreOverrideCursor()
+        self._save_layout()
+        super().closeEvent(event)

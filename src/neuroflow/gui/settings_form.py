@@ -1,0 +1,436 @@
+"""A settings form generated from a node type's ``settings_spec``.
+
+One editor per declaration: integers get a spin box with the declared range, numbers a line
+edit checked as you type, choices a combo box with their labels, booleans a check box, integer
+tuples a row of spin boxes, paths a line edit with a browse button, text a line edit. Help texts
+become tooltips; ``visible_when`` hides a row until the setting it depends on has a matching
+value; a value the declaration refuses shows its :class:`SettingError` text in red under the
+field and is not applied.
+
+The form never edits a node: it emits :attr:`SettingsForm.edited` and the owner decides.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QSpinBox,
+    QToolButton,
+    QWidget,
+)
+
+from neuroflow.core.errors import SettingError
+from neuroflow.core.settings import (
+    BoolSetting,
+    ChoiceSetting,
+    FloatSetting,
+    IntSetting,
+    IntTupleSetting,
+    PathSetting,
+    Setting,
+)
+
+INT_LIMIT = 2_147_483_647
+
+Emit = Callable[[Any], None]
+
+
+def _help_text(setting: Setting) -> str:
+    text = setting.help or setting.label
+    return f"<qt><b>{setting.label}</b> ({setting.describe()})<br/>{text}</qt>"
+
+
+def format_float(value: float) -> str:
+    """Shortest text that reads back as the same number (``0.001``, ``1e-05``, ``0.5``)."""
+    text = repr(float(value))
+    return text[:-2] if text.endswith(".0") else text
+
+
+class Field:
+    """One setting's editor: builds its widget, shows a value, reports edits."""
+
+    def __init__(self, setting: Setting, emit: Emit, parent: QWidget) -> None:
+        self.setting = setting
+        self.emit = emit
+        self.widget = self._build(parent)
+        self.widget.setToolTip(_help_text(setting))
+
+    def _build(self, parent: QWidget) -> QWidget:
+        raise NotImplementedError
+
+    def set_value(self, value: Any) -> None:
+        raise NotImplementedError
+
+    def focus_widget(self) -> QWidget:
+        return self.widget
+
+    def has_focus(self) -> bool:
+        focus = self.widget.focusWidget() if hasattr(self.widget, "focusWidget") else None
+        return bool(self.widget.hasFocus() or (focus is not None and focus.hasFocus()))
+
+
+class IntField(Field):
+    setting: IntSetting
+
+    def _build(self, parent: QWidget) -> QWidget:
+        box = QSpinBox(parent)
+        low = self.setting.minimum if self.setting.minimum is not None else -INT_LIMIT
+        high = self.setting.maximum if self.setting.maximum is not None else INT_LIMIT
+        box.setRange(int(max(low, -INT_LIMIT)), int(min(high, INT_LIMIT)))
+        box.setGroupSeparatorShown(True)
+        box.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        box.valueChanged.connect(lambda v: self.emit(int(v)))
+        self.box = box
+        return box
+
+    def set_value(self, value: Any) -> None:
+        self.box.blockSignals(True)
+        self.box.setValue(int(value))
+        self.box.blockSignals(False)
+
+
+class FloatField(Field):
+    """A line edit, because learning rates span decades (0.1 ... 1e-5) better typed than spun."""
+
+    setting: FloatSetting
+
+    def _build(self, parent: QWidget) -> QWidget:
+        edit = QLineEdit(parent)
+        edit.setAlignment(Qt.AlignmentFlag.AlignRight)
+        edit.textEdited.connect(self._edited)
+        self.edit = edit
+        return edit
+
+    def _edited(self, text: str) -> None:
+        try:
+            value = self.setting.parse(text)
+        except SettingError as exc:
+            self.emit(exc)
+            return
+        self.emit(value)
+
+    def set_value(self, value: Any) -> None:
+        try:
+            current = self.setting.parse(self.edit.text())
+        except SettingError:
+            current = None
+        if current != value:
+            self.edit.setText(format_float(value))
+
+
+class ChoiceField(Field):
+    setting: ChoiceSetting
+
+    def _build(self, parent: QWidget) -> QWidget:
+        combo = QComboBox(parent)
+        combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        combo.setMinimumContentsLength(8)
+        for choice in self.setting.choices:
+            combo.addItem(self.setting.label_of(choice), choice)
+        combo.currentIndexChanged.connect(lambda i: self.emit(combo.itemData(i)))
+        self.combo = combo
+        return combo
+
+    def set_value(self, value: Any) -> None:
+        index = self.combo.findData(value)
+        self.combo.blockSignals(True)
+        self.combo.setCurrentIndex(index)
+        self.combo.blockSignals(False)
+
+
+class BoolField(Field):
+    setting: BoolSetting
+
+    def _build(self, parent: QWidget) -> QWidget:
+        box = QCheckBox(parent)
+        box.toggled.connect(lambda checked: self.emit(bool(checked)))
+        self.box = box
+        return box
+
+    def set_value(self, value: Any) -> None:
+        self.box.blockSignals(True)
+        self.box.setChecked(bool(value))
+        self.box.blockSignals(False)
+
+
+class IntTupleField(Field):
+    """A row of spin boxes; a length chooser in front when the length may vary."""
+
+    setting: IntTupleSetting
+
+    def _build(self, parent: QWidget) -> QWidget:
+        s = self.setting
+        row = QWidget(parent)
+        layout = QHBoxLayout(row)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(4)
+        self.length: QComboBox | None = None
+        if s.min_length != s.max_length:
+            self.length = QComboBox(row)
+            self.length.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+            for count in range(s.min_length, s.max_length + 1):
+                self.length.addItem(f"{count}D", count)
+            self.length.setToolTip("How many values")
+            self.length.currentIndexChanged.connect(self._length_changed)
+            layout.addWidget(self.length)
+        self.boxes: list[QSpinBox] = []
+        low = s.minimum if s.minimum is not None else -INT_LIMIT
+        high = s.maximum if s.maximum is not None else INT_LIMIT
+        for index in range(s.max_length):
+            box = QSpinBox(row)
+            box.setRange(int(max(low, -INT_LIMIT)), int(min(high, INT_LIMIT)))
+            box.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+            box.setMinimumWidth(44)
+            if index < len(s.element_names):
+                box.setToolTip(s.element_names[index])
+            box.valueChanged.connect(lambda _v: self._changed())
+            layout.addWidget(box, 1)
+            self.boxes.append(box)
+        return row
+
+    def _count(self) -> int:
+        if self.length is None:
+            return self.setting.max_length
+        return int(self.length.currentData())
+
+    def _length_changed(self, _index: int) -> None:
+        self._show_boxes()
+        self._changed()
+
+    def _show_boxes(self) -> None:
+        count = self._count()
+        for index, box in enumerate(self.boxes):
+            box.setVisible(index < count)
+
+    def _changed(self) -> None:
+        self.emit(tuple(box.value() for box in self.boxes[: self._count()]))
+
+    def set_value(self, value: Any) -> None:
+        values = list(value)
+        widgets = [*self.boxes] + ([self.length] if self.length is not None else [])
+        for widget in widgets:
+            widget.blockSignals(True)
+        if self.length is not None:
+            self.length.setCurrentIndex(self.length.findData(len(values)))
+        for index, box in enumerate(self.boxes):
+            if index < len(values):
+                box.setValue(int(values[index]))
+        self._show_boxes()
+        for widget in widgets:
+            widget.blockSignals(False)
+
+    def has_focus(self) -> bool:
+        return any(box.hasFocus() for box in self.boxes) or bool(self.length and self.length.hasFocus())
+
+    def focus_widget(self) -> QWidget:
+        return self.boxes[0]
+
+
+class TextField(Field):
+    """Free text, applied when editing finishes (Enter or leaving the field)."""
+
+    def _build(self, parent: QWidget) -> QWidget:
+        edit = QLineEdit(parent)
+        edit.editingFinished.connect(lambda: self.emit(edit.text()))
+        self.edit = edit
+        return edit
+
+    def set_value(self, value: Any) -> None:
+        if self.edit.text() != value:
+            self.edit.setText(str(value))
+
+
+class PathField(Field):
+    setting: PathSetting
+
+    def _build(self, parent: QWidget) -> QWidget:
+        row = QWidget(parent)
+        layout = QHBoxLayout(row)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(4)
+        self.edit = QLineEdit(row)
+        self.edit.setPlaceholderText("(default)")
+        self.edit.editingFinished.connect(lambda: self.emit(self.edit.text()))
+        browse = QToolButton(row)
+        browse.setText("…")
+        browse.setToolTip({"folder": "Choose a folder", "save": "Choose where to save"}.get(
+            self.setting.mode, "Choose a file"))
+        browse.clicked.connect(self._browse)
+        layout.addWidget(self.edit, 1)
+        layout.addWidget(browse)
+        return row
+
+    def _browse(self) -> None:
+        s, start = self.setting, self.edit.text()
+        if s.mode == "folder":
+            chosen = QFileDialog.getExistingDirectory(self.widget, s.label, start)
+        elif s.mode == "save":
+            chosen, _ = QFileDialog.getSaveFileName(self.widget, s.label, start, s.file_filter)
+        else:
+            chosen, _ = QFileDialog.getOpenFileName(self.widget, s.label, start, s.file_filter)
+        if chosen:
+            self.edit.setText(chosen)
+            self.emit(chosen)
+
+    def set_value(self, value: Any) -> None:
+        if self.edit.text() != value:
+            self.edit.setText(str(value))
+
+    def has_focus(self) -> bool:
+        return self.edit.hasFocus()
+
+    def focus_widget(self) -> QWidget:
+        return self.edit
+
+
+def field_for(setting: Setting, emit: Emit, parent: QWidget) -> Field:
+    """The editor for a declaration (text for any kind this form does not know)."""
+    kinds: list[tuple[type[Setting], type[Field]]] = [
+        (BoolSetting, BoolField),
+        (IntTupleSetting, IntTupleField),
+        (IntSetting, IntField),
+        (FloatSetting, FloatField),
+        (ChoiceSetting, ChoiceField),
+        (PathSetting, PathField),
+    ]
+    for declared, field in kinds:
+        if isinstance(setting, declared):
+            return field(setting, emit, parent)
+    return TextField(setting, emit, parent)
+
+
+class SettingsForm(QWidget):
+    """Editors for one node's settings; emits ``edited(name, value)`` for valid values."""
+
+    edited = Signal(str, object)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._grid = QGridLayout(self)
+        self._grid.setContentsMargins(0, 0, 0, 0)
+        self._grid.setHorizontalSpacing(10)
+        self._grid.setVerticalSpacing(4)
+        self._grid.setColumnStretch(1, 1)
+        self.fields: dict[str, Field] = {}
+        self._labels: dict[str, QLabel] = {}
+        self._errors: dict[str, QLabel] = {}
+        self._values: dict[str, Any] = {}
+        self._spec: tuple[Setting, ...] = ()
+        #: Bumped by every build: edits reported by editors of an older build are ignored
+        #: (a line edit reports "editing finished" when it is destroyed with the focus).
+        self._generation = 0
+
+    # -- building ----------------------------------------------------------------------------
+    def build(self, spec: tuple[Setting, ...], values: Mapping[str, Any]) -> None:
+        """Replace the editors with ones for ``spec``, showing ``values``."""
+        while self._grid.count():
+            item = self._grid.takeAt(0)
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.deleteLater()
+        self.fields.clear()
+        self._labels.clear()
+        self._errors.clear()
+        self._spec = spec
+        self._values = dict(values)
+        self._generation += 1
+        for row, setting in enumerate(spec):
+            label = QLabel(setting.label, self)
+            label.setToolTip(_help_text(setting))
+            label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            field = field_for(setting, self._emitter(setting.name), self)
+            label.setBuddy(field.focus_widget())
+            error = QLabel(self)
+            error.setObjectName("fieldError")
+            error.setWordWrap(True)
+            error.hide()
+            self._grid.addWidget(label, 2 * row, 0)
+            self._grid.addWidget(field.widget, 2 * row, 1)
+            self._grid.addWidget(error, 2 * row + 1, 1)
+            self.fields[setting.name] = field
+            self._labels[setting.name] = label
+            self._errors[setting.name] = error
+            field.set_value(values.get(setting.name, setting.default))
+        self._update_visibility()
+
+    def _emitter(self, name: str) -> Emit:
+        generation = self._generation
+
+        def emit(value: Any) -> None:
+            if generation != self._generation:
+                return
+            if isinstance(value, SettingError):
+                self.show_error(name, value.bare_message)
+                return
+            self.clear_error(name)
+            self._values[name] = value
+            self._update_visibility()
+            self.edited.emit(name, value)
+
+        return emit
+
+    # -- showing values and errors -------------------------------------------------------------
+    def refresh(self, values: Mapping[str, Any], *, skip_focused: bool = False) -> None:
+        """Show new values (after undo, redo or a change elsewhere) without emitting edits."""
+        for name, field in self.fields.items():
+            if name not in values:
+                continue
+            if skip_focused and field.has_focus():
+                continue
+            if self._values.get(name) != values[name] or not skip_focused:
+                field.set_value(values[name])
+                self.clear_error(name)
+        self._values.update(values)
+        self._update_visibility()
+
+    def show_error(self, name: str, message: str) -> None:
+        error = self._errors.get(name)
+        if error is None:
+            return
+        error.setText(message)
+        error.show()
+        field = self.fields[name]
+        field.focus_widget().setProperty("invalid", True)
+        self._restyle(field.focus_widget())
+
+    def clear_error(self, name: str) -> None:
+        error = self._errors.get(name)
+        if error is None or error.isHidden():
+            return
+        error.hide()
+        field = self.fields[name]
+        field.focus_widget().setProperty("invalid", False)
+        self._restyle(field.focus_widget())
+
+    def error_text(self, name: str) -> str:
+        error = self._errors.get(name)
+        return error.text() if error is not None and not error.isHidden() else ""
+
+    @staticmethod
+    def _restyle(widget: QWidget) -> None:
+        widget.style().unpolish(widget)
+        widget.style().polish(widget)
+
+    def _update_visibility(self) -> None:
+        for setting in self._spec:
+            visible = True
+            if setting.visible_when is not None:
+                other, allowed = setting.visible_when
+                visible = self._values.get(other) in allowed
+            for widget in (self._labels[setting.name], self.fields[setting.name].widget):
+                widget.setVisible(visible)
+            if not visible:
+                self._errors[setting.name].hide()
+
+    def is_shown(self, name: str) -> bool:
+        return not self.fields[name].widget.isHidden()
