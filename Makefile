@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 FLAGSHIP := workflows/mnist_cnn.workflow
 
-.PHONY: install run demo test lint benchmark screenshot clean
+.PHONY: install run demo test lint benchmark benchmark-gui screenshot clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,8 +33,17 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check src nodes tests benchmarks
 
+## benchmark: engine overhead of the Network Learner against a plain Keras script
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/learner_overhead.py
+
+## benchmark-gui: editor start-up time and GUI stalls while training
+benchmark-gui: $(STAMP)
+	$(BIN)/python benchmarks/gui_latency.py
+
+## screenshot: the flagship trained on a sample in the editor, saved as docs/screenshot.png
+screenshot: $(STAMP)
+	$(BIN)/python tools/screenshot.py --out docs/screenshot.png
 
 clean:
 	rm -rf $(VENV) out build *.egg-info src/*.egg-info .pytest_cache

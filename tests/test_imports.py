@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+#: The workplace's shared data folder beside the clone holds Fashion-MNIST; a user's machine
+#: may not have it, and then the Fashion workflow must say where it looked instead.
+SHARED_DATA = REPO.parent / "shared" / "data"
 
 
 def test_core_nodes_load_and_validate_leave_tensorflow_and_qt_unimported() -> None:
@@ -24,12 +28,18 @@ def test_core_nodes_load_and_validate_leave_tensorflow_and_qt_unimported() -> No
         assert len(registry) >= 20, len(registry)
         for path in sorted(__import__("pathlib").Path("workflows").glob("*.workflow")):
             workflow = fileformat.load(path)
-            assert workflow.first_problem() is None, (path, workflow.first_problem())
+            problem = workflow.first_problem()
+            if problem and "Fashion-MNIST" in problem and "not found" in problem:
+                continue  # no Fashion-MNIST on this machine: reported, as it should be
+            assert problem is None, (path, problem)
             print_network_summaries(workflow, io.StringIO())
         heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("tensorflow", "keras", "PySide6", "NodeGraphQt", "pyqtgraph"))
         print(heavy)
         assert not heavy, heavy
         """
     )
-    done = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True)
+    env = dict(os.environ)
+    if SHARED_DATA.is_dir():
+        env["NEUROFLOW_DATA"] = str(SHARED_DATA)
+    done = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, env=env)
     assert done.returncode == 0, done.stderr + done.stdout
