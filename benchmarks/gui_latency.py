@@ -2,18 +2,23 @@
 
 Usage::
 
-    python benchmarks/gui_latency.py [--runs 3] [--limit 2000] [--epochs 2]
+    python benchmarks/gui_latency.py [--runs 3] [--stall-runs 5] [--limit 2000] [--epochs 2]
 
 (a) **Start-up**: time from launching a fresh ``python`` process (``neuroflow.gui.app.launch``)
     to the canvas' first paint, for an empty editor and with the flagship workflow open
-    (target <= 1.5 s). The probe also checks that TensorFlow was not imported.
+    (target <= 1.5 s, judged on the median run). The probe also checks that TensorFlow was
+    not imported.
 (b) **Event-loop stalls while training**: the flagship trains on a sample in the execution
     thread while a QTimer ticks every 5 ms on the GUI thread; the longest gap between ticks,
-    minus the 5 ms period, is the longest the GUI could not react (target <= 50 ms). Measured
-    with TensorFlow already imported (as the editor's background warm-up leaves it) and, for
-    information, "cold", with the import happening in the execution thread during the run.
+    minus the 5 ms period, is the longest the GUI could not react. Each run gives one such
+    longest stall; the verdict is on the median over ``--stall-runs`` runs (target <= 50 ms),
+    and the worst run is printed beside it. Measured with TensorFlow already imported (as the
+    editor's background warm-up leaves it) and, for information, once "cold", with the import
+    happening in the execution thread during the run.
 
-Each measurement runs in its own process. Runs offscreen when there is no display.
+Each measurement runs in its own process. Runs offscreen when there is no display. Timings on
+a busy machine are noisy: the script prints the load average and warns when other processes
+compete for the CPU. It ends with one VERDICT line and exits non-zero when a target is missed.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 FLAGSHIP = REPO / "workflows" / "mnist_cnn.workflow"
@@ -143,7 +149,7 @@ def stall_child(limit: int, epochs: int, cold: bool) -> dict[str, object]:
     }
 
 
-def measure_stall(limit: int, epochs: int, cold: bool, scratch: Path) -> dict[str, object]:
+def measure_stall(limit: int, epochs: int, cold: bool, scratch: Path) -> dict[str, Any]:
     args = [sys.executable, __file__, "--child-stall", "--limit", str(limit), "--epochs", str(epochs)]
     if cold:
         args.append("--cold")
@@ -154,11 +160,26 @@ def measure_stall(limit: int, epochs: int, cold: bool, scratch: Path) -> dict[st
     raise RuntimeError(f"stall measurement failed:\n{done.stderr[-2000:]}")
 
 
+def _load_note() -> str:
+    """The 1-minute load average against the core count, and a warning when the CPU is busy."""
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):  # not on this platform
+        return ""
+    cores = os.cpu_count() or 1
+    note = f"load average {load:.1f} on {cores} cores"
+    if load > cores * 0.75:
+        note += "; WARNING: other processes compete for the CPU, timings are pessimistic"
+    return note
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Editor start-up time and GUI stalls while training")
     parser.add_argument("--runs", type=int, default=3, help="start-up runs per case")
+    parser.add_argument("--stall-runs", type=int, default=5, help="training runs for the stall measurement")
     parser.add_argument("--limit", type=int, default=2000, help="training images")
     parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--no-cold", action="store_true", help="skip the informative cold run")
     parser.add_argument("--child-stall", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--cold", action="store_true", help=argparse.SUPPRESS)
     options = parser.parse_args(argv)
@@ -168,26 +189,45 @@ def main(argv: list[str] | None = None) -> int:
 
     scratch = Path(tempfile.mkdtemp(prefix="neuroflow-bench-"))
     failed = False
+    verdicts = []
+    note = _load_note()
+    if note:
+        print(note)
     print("(a) time from process launch to a usable canvas (first paint)")
     startup = measure_startup(options.runs, scratch)
     for name, data in startup.items():
         assert isinstance(data, dict)
-        verdict = "ok" if data["best"] <= STARTUP_TARGET else "SLOW"
-        failed |= verdict != "ok" or data["heavy_modules"] != ["none"]
+        light = data["heavy_modules"] == ["none"]
+        verdict = "PASS" if data["median"] <= STARTUP_TARGET and light else "FAIL"
+        failed |= verdict != "PASS"
         runs = ", ".join(f"{t:.2f}" for t in data["runs"])
-        print(f"    {name:9s} best {data['best']:.2f} s, median {data['median']:.2f} s  [{runs}]  "
+        print(f"    {name:9s} median {data['median']:.2f} s, best {data['best']:.2f} s  [{runs}]  "
               f"target <= {STARTUP_TARGET} s: {verdict}; TensorFlow at start-up: {data['heavy_modules']}")
+        verdicts.append(f"start-up {name} {data['median']:.2f} s (<= {STARTUP_TARGET} s) {verdict}")
+
     print(f"(b) longest GUI event-loop stall while training ({options.limit} images, {options.epochs} epochs, "
-          f"{TICK_MS} ms timer)")
-    for cold in (False, True):
-        data = measure_stall(options.limit, options.epochs, cold, scratch)
-        label = "cold (TF import in the run)" if cold else "warm (TF imported)"
-        verdict = "ok" if data["max_stall_ms"] <= STALL_TARGET_MS else "SLOW"
-        if not cold:
-            failed |= verdict != "ok" or not data["ok"]
-        print(f"    {label:28s} max stall {data['max_stall_ms']:.1f} ms, p99 gap {data['p99_gap_ms']} ms, "
+          f"{TICK_MS} ms timer, {options.stall_runs} runs)")
+    runs = [measure_stall(options.limit, options.epochs, False, scratch) for _ in range(max(1, options.stall_runs))]
+    for index, data in enumerate(runs, start=1):
+        print(f"    run {index}: max stall {data['max_stall_ms']:.1f} ms, p99 gap {data['p99_gap_ms']} ms, "
               f"median gap {data['median_gap_ms']} ms over {data['ticks']} ticks; {data['batches']} batches "
-              f"in {data['seconds']} s" + (f"  target <= {STALL_TARGET_MS:.0f} ms: {verdict}" if not cold else ""))
+              f"in {data['seconds']} s" + ("" if data["ok"] else "  (the run FAILED)"))
+    stalls = [float(data["max_stall_ms"]) for data in runs]
+    median_stall = statistics.median(stalls)
+    verdict = "PASS" if median_stall <= STALL_TARGET_MS and all(data["ok"] for data in runs) else "FAIL"
+    failed |= verdict != "PASS"
+    print(f"    warm (TF imported): max stall median {median_stall:.1f} ms, worst {max(stalls):.1f} ms, "
+          f"best {min(stalls):.1f} ms; p99 gap median "
+          f"{statistics.median(float(d['p99_gap_ms']) for d in runs):.1f} ms  target <= {STALL_TARGET_MS:.0f} ms: "
+          f"{verdict}")
+    verdicts.append(f"GUI stall {median_stall:.0f} ms median of {len(runs)} (worst {max(stalls):.0f} ms) "
+                    f"(<= {STALL_TARGET_MS:.0f} ms) {verdict}")
+    if not options.no_cold:
+        data = measure_stall(options.limit, options.epochs, True, scratch)
+        print(f"    cold (TF import in the run, for information): max stall {data['max_stall_ms']:.1f} ms, "
+              f"p99 gap {data['p99_gap_ms']} ms over {data['ticks']} ticks in {data['seconds']} s")
+    note = _load_note()
+    print("VERDICT: " + "; ".join(verdicts) + (f"  [{note}]" if note else ""))
     return 1 if failed else 0
 
 

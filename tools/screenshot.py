@@ -2,18 +2,22 @@
 
 Usage::
 
-    python tools/screenshot.py [--out docs/screenshot.png] [--limit 3000] [--epochs 3]
+    python tools/screenshot.py [--out docs/screenshot.png] [--limit 3000] [--epochs 3] [--xvfb auto]
 
-Runs offscreen when there is no display (or under ``xvfb-run``), opens
-workflows/mnist_cnn.workflow, trains it on a small sample, opens the Scorer's result view,
-selects the Network Learner so its settings show, and saves a PNG of the whole window. Nothing
-is written to the workflow file or to the user's editor settings.
+Starts the editor under Xvfb when there is no display and ``xvfb-run`` is installed (the real X11
+platform plugin, as on a desktop), and offscreen otherwise; opens workflows/mnist_cnn.workflow,
+trains it on a small sample, opens the Scorer's result view, selects the Network Learner so its
+settings show, and saves a PNG of the whole window. It warns when nodes overlap on the canvas
+(a layout to fix in the workflow file). Nothing is written to the workflow file or to the
+user's editor settings.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -21,18 +25,57 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 FLAGSHIP = REPO / "workflows" / "mnist_cnn.workflow"
+#: Set in the child started under xvfb-run, so it does not start another one.
+UNDER_XVFB_ENV = "NEUROFLOW_SCREENSHOT_XVFB"
+
+
+def has_display() -> bool:
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def rerun_under_xvfb(argv: list[str], size: str) -> int | None:
+    """Run this script again under ``xvfb-run``; ``None`` when xvfb-run is not installed."""
+    xvfb_run = shutil.which("xvfb-run")
+    if xvfb_run is None:
+        return None
+    width, height = size.lower().split("x")
+    command = [xvfb_run, "-a", "-s", f"-screen 0 {width}x{height}x24",
+               sys.executable, str(Path(__file__).resolve()), *argv]
+    env = dict(os.environ, **{UNDER_XVFB_ENV: "1"})
+    env.pop("QT_QPA_PLATFORM", None)  # the X11 (xcb) plugin, as on a desktop
+    return subprocess.run(command, env=env, check=False).returncode
+
+
+def overlapping_nodes(window: object) -> list[str]:
+    """One line per pair of nodes whose boxes overlap on the canvas (a layout to fix)."""
+    canvas = window.canvas  # type: ignore[attr-defined]
+    nodes = window.document.workflow.nodes  # type: ignore[attr-defined]
+    rects = {item.label: canvas.node_view(node_id).sceneBoundingRect() for node_id, item in nodes.items()}
+    names = sorted(rects, key=lambda name: (rects[name].left(), rects[name].top()))
+    return [
+        f"'{a}' (x {rects[a].left():.0f} to {rects[a].right():.0f}) overlaps '{b}' (x {rects[b].left():.0f})"
+        for i, a in enumerate(names) for b in names[i + 1:] if rects[a].intersects(rects[b])
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--out", default=str(REPO / "docs" / "screenshot.png"), help="PNG to write")
     parser.add_argument("--workflow", default=str(FLAGSHIP), help="workflow to open")
     parser.add_argument("--limit", type=int, default=3000, help="training images (sample limit)")
     parser.add_argument("--epochs", type=int, default=3, help="training epochs")
     parser.add_argument("--size", default="1920x1200", help="window size, WIDTHxHEIGHT")
+    parser.add_argument("--xvfb", choices=("auto", "never"), default="auto",
+                        help="auto: use xvfb-run when there is no display and it is installed")
     options = parser.parse_args(argv)
 
-    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+    if not has_display() and options.xvfb == "auto" and not os.environ.get(UNDER_XVFB_ENV):
+        code = rerun_under_xvfb(argv, options.size)
+        if code is not None:
+            return code
+        print("xvfb-run not found: rendering offscreen", file=sys.stderr)
+    if not has_display():
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.setdefault("NEUROFLOW_NO_WARMUP", "1")
@@ -42,7 +85,8 @@ def main(argv: list[str] | None = None) -> int:
     from neuroflow.gui.app import application
     from neuroflow.gui.main_window import MainWindow
 
-    application()
+    app = application()
+    print(f"Qt platform: {app.platformName()}" + (f" (display {os.environ['DISPLAY']})" if has_display() else ""))
     scratch = Path(tempfile.mkdtemp(prefix="neuroflow-screenshot-"))
     window = MainWindow(settings=QSettings(str(scratch / "settings.ini"), QSettings.Format.IniFormat))
     window._ask_unsaved = lambda: "discard"  # type: ignore[method-assign]
@@ -66,8 +110,11 @@ def main(argv: list[str] | None = None) -> int:
             doc.set_setting(item.id, "path", str(scratch / "model.keras"))
     window.show()
     window.ensure_monitor()
-    # Room for the curves and the scores: taller bottom docks than the editor's default.
-    window.resizeDocks([window.monitor_dock], [int(height * 0.42)], Qt.Orientation.Vertical)
+    # Room for the curves and the scores: taller bottom docks than the editor's default, and a
+    # Nodes list just wide enough for its names, so the canvas keeps as much zoom as it can.
+    window.resizeDocks([window.repository_dock, window.properties_dock], [int(width * 0.105), int(width * 0.19)],
+                       Qt.Orientation.Horizontal)
+    window.resizeDocks([window.monitor_dock], [int(height * 0.38)], Qt.Orientation.Vertical)
     window.resizeDocks([window.monitor_dock, window.results_dock], [int(width * 0.36), int(width * 0.5)],
                        Qt.Orientation.Horizontal)
 
@@ -91,13 +138,14 @@ def main(argv: list[str] | None = None) -> int:
     learner = next((i.id for i in nodes.values() if i.type_id == "neuroflow.learning.learner"), None)
     if scorer:
         window.open_view(scorer)
-    if learner:
-        window.canvas.select([learner])
     window.canvas.select([])
     window.canvas.fit()
     if learner:
         window.canvas.select([learner])
     wait(600)
+    for overlap in overlapping_nodes(window):
+        print(f"warning: on the canvas, {overlap}", file=sys.stderr)
+    print(f"canvas zoom {window.canvas.viewer.transform().m11():.2f}")
     out = Path(options.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     if not window.grab().save(str(out)):

@@ -73,3 +73,19 @@ def run(qtbot, window):
         return result
 
     return run_and_wait
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    """Empty the clipboard while Qt is still alive.
+
+    A copy test leaves NeuroFlow nodes on the clipboard; if the clipboard's data outlives the
+    interpreter's teardown of Qt, the offscreen platform crashes on exit.
+    """
+    import sys
+
+    if "PySide6.QtGui" not in sys.modules:
+        return
+    from PySide6.QtGui import QGuiApplication
+
+    if QGuiApplication.instance() is not None:
+        QGuiApplication.clipboard().clear()

@@ -17,7 +17,14 @@ from neuroflow.core.events import (
     TrainingEnded,
     TrainingStarted,
 )
-from neuroflow.gui.monitor import TrainingMonitor, accuracy_key, format_duration
+from neuroflow.gui.monitor import (
+    MAX_BATCH_POINTS,
+    TrainingMonitor,
+    accuracy_key,
+    decimate,
+    format_duration,
+    nice_ceiling,
+)
 
 pytestmark = pytest.mark.gui
 
@@ -97,14 +104,65 @@ def test_redraws_are_throttled_to_the_timer(monitor, clock, qtbot):
 
 def test_thousands_of_batch_events_stay_cheap(monitor, clock):
     monitor.handle_event(TrainingStarted("n4", epochs=10, batches_per_epoch=1000, samples=32000))
-    events = [batch(1 + i // 1000, 1 + i % 1000, 0.9, 0.1) for i in range(10_000)]
+    rng = np.random.default_rng(0)
+    loss = 2.0 * np.exp(-np.arange(10_000) / 3000) + 0.2 * rng.random(10_000)
+    events = [
+        BatchEnded("n4", 1 + i // 1000, 1 + i % 1000, 1000, {"accuracy": 0.9, "loss": float(loss[i])})
+        for i in range(10_000)
+    ]
     started = time.perf_counter()
     for event in events:
         monitor.handle_event(event)
     monitor.flush()
     seconds = time.perf_counter() - started
-    assert monitor.curves()["batch_loss"][0].size == 10_000
+    x, y = monitor.curves()["batch_loss"]
+    # A chart is a few hundred pixels wide: it draws a decimated line with the same envelope.
+    assert 100 < x.size <= MAX_BATCH_POINTS + 1
+    assert np.all(np.diff(x) > 0)
+    assert (x[-1], y[-1]) == (10.0, loss[-1])  # the live end matches the readout
+    assert (y.min(), y.max()) == (loss.min(), loss.max())
+    assert monitor.readouts["loss"].value.text() == f"{loss[-1]:.4f}"
     assert seconds < 1.0, f"10,000 batch events took {seconds:.2f} s"
+
+
+def test_decimation_keeps_each_buckets_extremes_in_order():
+    x = np.arange(10.0)
+    np.testing.assert_array_equal(decimate(x, x * 2, max_points=10)[1], x * 2)  # short: unchanged
+    y = np.array([5.0, 1.0, 9.0, 3.0, 4.0, 4.0, 0.0, 8.0, 7.0, 6.0, 2.0])
+    dx, dy = decimate(np.arange(11.0), y, max_points=6)  # buckets of 4: [5 1 9 3] [4 4 0 8] [7 6 2]
+    np.testing.assert_array_equal(dx, [1, 2, 6, 7, 8, 10])
+    np.testing.assert_array_equal(dy, [1, 9, 0, 8, 7, 2])
+    nan = np.nan
+    gaps = np.array([nan, nan, nan, nan, 1.0, nan, 3.0, 2.0, 5.0, 4.0, 6.0, 0.0])
+    dx, dy = decimate(np.arange(12.0), gaps, max_points=6)  # NaNs are skipped; an all-NaN bucket
+    np.testing.assert_array_equal(dx, [0, 4, 6, 10, 11])  # stays a gap in the drawn line
+    assert np.isnan(dy[0]) and list(dy[1:]) == [1.0, 3.0, 6.0, 0.0]
+
+
+def test_y_axes_fit_the_values_in_round_steps_and_never_autorange(monitor, clock):
+    assert nice_ceiling(2.31) == 2.5 and nice_ceiling(0.07) == pytest.approx(0.08) and nice_ceiling(3) == 3
+    accuracy, loss = monitor.accuracy_chart, monitor.loss_chart
+    for chart in (accuracy, loss):
+        assert chart.getPlotItem().getViewBox().autoRangeEnabled() == [False, False]
+        assert chart.y_range() is None
+    monitor.handle_event(TrainingStarted("n4", epochs=3, batches_per_epoch=4, samples=128))
+    monitor.handle_event(batch(1, 1, 0.43, 2.31))
+    monitor.handle_event(batch(1, 2, 0.62, 1.4))
+    monitor.flush()
+    assert accuracy.y_range() == (0.4, 1.0)
+    assert loss.y_range() == (0.0, 2.5)
+    shown = loss.getPlotItem().viewRange()
+    assert shown[1][0] < 0.0 and 2.5 < shown[1][1] < 2.7  # a little padding, no autorange
+    assert shown[0][0] < 0.0 and 3.0 < shown[0][1] < 3.1  # x: the whole planned run
+    monitor.handle_event(batch(1, 3, 0.8, 0.3))  # lower values: the axes stay put
+    monitor.flush()
+    assert (accuracy.y_range(), loss.y_range()) == ((0.4, 1.0), (0.0, 2.5))
+    metrics = {"accuracy": 0.8, "loss": 0.3, "val_accuracy": 0.35, "val_loss": 3.1}
+    monitor.handle_event(EpochEnded("n4", 1, 3, metrics))  # outside: they grow
+    monitor.flush()
+    assert (accuracy.y_range(), loss.y_range()) == ((0.3, 1.0), (0.0, 4.0))
+    monitor.reset()
+    assert accuracy.y_range() is None and loss.y_range() is None
 
 
 def test_keras_metric_names_are_recognised(monitor):

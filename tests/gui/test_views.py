@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtGui import QColor, QFontMetrics
 
 from neuroflow.core.data import ImageDataset, Predictions, Scores, TrainedModel
@@ -216,6 +216,7 @@ def test_clicking_a_cell_shows_exactly_its_images(qtbot, scored, cell, expected)
     table = panel.matrix.table
     rect = table.visualRect(panel.matrix.model.index(*cell))
     qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert panel.details.currentWidget() is panel.cells_page  # the images tab comes to the front
     if expected:
         assert sorted(panel.cell_gallery.visible_indices().tolist()) == expected
         assert panel.cell_stack.currentWidget() is panel.cell_gallery
@@ -233,6 +234,150 @@ def test_scorer_view_without_workflow_explains_missing_images(qtbot, scored):
     assert panel.predictions is None and panel.cell_gallery is None
     assert "not available" in panel.cell_hint.text()
     assert panel.show_cell(0, 1).size == 0  # clicking still works, it just lists nothing
+
+
+# -- result views in the editor's Results dock ----------------------------------------------------
+DIGITS = tuple(str(i) for i in range(10))
+#: The Results dock's tab page: at the editor's default 1600x1000, in the screenshot's 1920x1200
+#: layout, and on a 1366x768 laptop.
+DOCK_DEFAULT, DOCK_SCREENSHOT, DOCK_LAPTOP = (749, 301), (970, 475), (566, 301)
+
+
+def ten_class_results() -> tuple[Scores, Predictions]:
+    """1,000 test images of 10 classes, about 88 % right, like the flagship on a sample."""
+    rng = np.random.default_rng(1)
+    labels = rng.integers(0, 10, 1000)
+    predicted = np.where(rng.random(1000) < 0.88, labels, rng.integers(0, 10, 1000))
+    probabilities = np.full((1000, 10), 0.02)
+    probabilities[np.arange(1000), predicted] = 0.82
+    images = rng.integers(0, 256, (1000, 4, 4, 1), dtype=np.uint8)
+    predictions = Predictions(probabilities, predicted, ImageDataset(images, labels, DIGITS))
+    confusion = np.zeros((10, 10), dtype=int)
+    np.add.at(confusion, (labels, predicted), 1)
+    right = np.diag(confusion).astype(float)
+    precision, recall = right / confusion.sum(axis=0), right / confusion.sum(axis=1)
+    f1 = 2 * precision * recall / (precision + recall)
+    accuracy = right.sum() / 1000
+    scores = Scores(DIGITS, confusion, accuracy, 1 - accuracy, 0.86, precision, recall, f1)
+    return scores, predictions
+
+
+@pytest.fixture
+def dock(qtbot):
+    """``dock(outputs_by_stand_in, size)``: a Results panel of that size showing the last node's view."""
+    from neuroflow.gui.document import Document
+    from neuroflow.gui.results import ResultsPanel
+
+    registry = Registry()
+    for node_type in (ReaderStandIn, ExecutorStandIn, ScorerStandIn, LearnerStandIn):
+        registry.register(node_type)
+    document = Document(registry)
+
+    def open_in_dock(nodes: list[tuple[type[Node], dict[str, Any]]], size: tuple[int, int]):
+        workflow = document.workflow
+        items = [workflow.add_node(node_type) for node_type, _ in nodes]
+        if len(items) == 2:  # executor -> scorer, so the scorer's view can list each cell's images
+            workflow.connect(items[0].id, "predictions", items[1].id, "predictions")
+        for item, (_, outputs) in zip(items, nodes, strict=True):
+            item.outputs = outputs
+            workflow.set_state(item.id, NodeState.EXECUTED)
+        panel = ResultsPanel(document)
+        qtbot.addWidget(panel)
+        panel.resize(*size)
+        panel.show()
+        qtbot.waitExposed(panel)
+        view = panel.open_for(items[-1].id)
+        assert view is not None
+        qtbot.wait(50)  # let the layouts settle
+        return panel, view
+
+    return open_in_dock
+
+
+def scorer_in_dock(dock, size):
+    scores, predictions = ten_class_results()
+    return dock([(ExecutorStandIn, {"predictions": predictions}), (ScorerStandIn, {"scores": scores})], size)
+
+
+def whole_matrix_shown(panel) -> bool:
+    table = panel.matrix.table
+    last_cell = table.visualRect(panel.matrix.model.index(9, 9))
+    return (
+        not table.horizontalScrollBar().isVisible()
+        and not table.verticalScrollBar().isVisible()
+        and table.viewport().rect().contains(last_cell)
+    )
+
+
+@pytest.mark.parametrize("size, min_row_height", [(DOCK_DEFAULT, 18), (DOCK_SCREENSHOT, 30)])
+def test_scorer_fits_the_results_dock_beside_its_table(qtbot, dock, size, min_row_height):
+    results, view = scorer_in_dock(dock, size)
+    page = results.tabs.currentWidget()
+    assert not page.horizontalScrollBar().isVisible() and not page.verticalScrollBar().isVisible()
+    assert not view.title_label.isVisible()  # the tab names the node
+    panel = view.panel
+    assert panel.wide  # matrix on the left, cards and per-class table on the right
+    assert panel.matrix.geometry().right() < panel.side.geometry().left()
+    assert whole_matrix_shown(panel)
+    assert panel.matrix.cell_size().height() >= min_row_height
+    assert panel.per_class.fully_visible()  # no column cut off (the F1 column was)
+    assert panel.per_class.horizontalHeader().length() <= panel.per_class.viewport().width()
+
+
+def test_scorer_stacks_in_a_narrow_dock_and_switches_back(qtbot, dock):
+    results, view = scorer_in_dock(dock, DOCK_LAPTOP)
+    panel = view.panel
+    page = results.tabs.currentWidget()
+    assert not panel.wide
+    assert not page.horizontalScrollBar().isVisible()  # it scrolls down, never sideways
+    cards, matrix, details = (
+        QRect(w.mapTo(panel, QPoint(0, 0)), w.size()) for w in (panel.card_grid, panel.matrix, panel.details)
+    )
+    assert cards.bottom() < matrix.top() and matrix.bottom() < details.top()
+    assert whole_matrix_shown(panel)
+    assert panel.per_class.fully_visible()
+    results.resize(*DOCK_SCREENSHOT)
+    qtbot.waitUntil(lambda: panel.wide, timeout=2000)
+    qtbot.wait(50)
+    assert whole_matrix_shown(panel) and panel.per_class.fully_visible()
+
+
+def test_cards_rearrange_instead_of_widening_the_view(qtbot):
+    from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+    from neuroflow.gui.views.window import CardGrid, StatCard
+
+    grid = CardGrid([StatCard(f"Caption {i}", "12,345") for i in range(4)])
+    host = QWidget()  # a view holding the cards, as a result view does
+    QVBoxLayout(host).addWidget(grid)
+    qtbot.addWidget(host)
+    column = max(card.minimumSizeHint().width() for card in grid.cards)
+    assert grid.columns_for(4 * column + 3 * 8) == 4
+    assert grid.columns_for(3 * column + 2 * 8) == 2  # never 3 + 1
+    assert grid.columns_for(column) == 1
+    host.resize(4 * column + 60, 200)
+    host.show()
+    qtbot.waitExposed(host)
+    assert grid.columns == 4
+    host.resize(2 * column + 40, 200)
+    qtbot.waitUntil(lambda: grid.columns == 2, timeout=2000)
+    assert grid.minimumSizeHint().width() == column
+    assert all(card.geometry().right() <= grid.width() for card in grid.cards)
+
+
+@pytest.mark.parametrize("size", [DOCK_DEFAULT, DOCK_LAPTOP])
+def test_every_view_fits_the_dock_width(qtbot, dock, size):
+    predictions = make_predictions()
+    trained = TrainedModel(CountingModel(), CLASSES, HISTORY, "early stopping", 75.0)
+    for nodes in (
+        [(ReaderStandIn, {"data": make_dataset([0, 0, 0, 1, 2, 2])})],
+        [(ExecutorStandIn, {"predictions": predictions})],
+        [(LearnerStandIn, {"model": trained})],
+    ):
+        results, view = dock(nodes, size)
+        page = results.tabs.currentWidget()
+        assert not page.horizontalScrollBar().isVisible(), f"{type(view.panel).__name__} scrolls sideways"
+        assert view.width() <= page.viewport().width()
 
 
 # -- Network Executor gallery ----------------------------------------------------------------------

@@ -145,7 +145,8 @@ class MainWindow(QMainWindow):
         self.splitDockWidget(self.monitor_dock, self.results_dock, Qt.Orientation.Horizontal)
         self.tabifyDockWidget(self.monitor_dock, self.messages_dock)
         self.monitor_dock.raise_()
-        self.resizeDocks([self.repository_dock, self.properties_dock], [240, 350], Qt.Orientation.Horizontal)
+        # The Nodes list just fits its longest names ("BatchNormalization"): the rest goes to the canvas.
+        self.resizeDocks([self.repository_dock, self.properties_dock], [210, 350], Qt.Orientation.Horizontal)
         self.resizeDocks([self.monitor_dock], [330], Qt.Orientation.Vertical)
         self.resizeDocks([self.monitor_dock, self.results_dock], [600, 750], Qt.Orientation.Horizontal)
 

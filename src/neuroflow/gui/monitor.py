@@ -4,8 +4,15 @@ The executor sends :mod:`neuroflow.core.events` from the training thread; the ed
 them to the GUI thread and calls :meth:`TrainingMonitor.handle_event`. Keras can finish hundreds
 of batches a second, so ``handle_event`` only appends numbers to growing numpy buffers and marks
 the widget dirty; a 10 Hz timer pushes the accumulated points to the charts with one
-``setData`` per curve. The same widget, filled with :meth:`TrainingMonitor.load_history`, shows
-a finished model's curves in the Network Learner's result view.
+``setData`` per changed curve. The same widget, filled with :meth:`TrainingMonitor.load_history`,
+shows a finished model's curves in the Network Learner's result view.
+
+Every repaint runs pyqtgraph's Python painters on the GUI thread, where they compete with the
+training thread for the GIL: a repaint that costs 5 ms idle stalled the editor for 40 ms and
+more while training. So a redraw is kept cheap: the per-batch line is decimated to at most
+:data:`MAX_BATCH_POINTS` points (its min/max envelope kept); the charts never auto-range (the x
+axis spans the planned epochs, the y axis only grows, in round steps, when a value falls
+outside it), so one redraw is one paint; and the axes repaint from cached pixmaps.
 """
 
 from __future__ import annotations
@@ -18,9 +25,10 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QFont, QPainter, QPaintEvent, QResizeEvent
+from PySide6.QtGui import QFont, QFontMetrics, QPainter, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QFrame,
+    QGraphicsItem,
     QHBoxLayout,
     QLabel,
     QProgressBar,
@@ -56,9 +64,22 @@ VALIDATION_COLOR = "#ea580c"
 ACCENT_COLOR = theme.ACCENT
 STOP_COLOR = theme.ERROR
 
-CAPTION_VARIANTS = (("train", "validation"), ("train", "val."), ("", ""))
+#: Chart headers from the widest to the narrowest: (train caption, validation caption, value pt,
+#: title pt, spacing px). The first that fits the panel is used.
+HEADER_VARIANTS = (
+    ("train", "validation", 12, 11, 14),
+    ("train", "val.", 12, 11, 14),
+    ("", "", 12, 11, 14),
+    ("", "", 10, 11, 10),
+    ("", "", 9, 10, 6),
+)
 LEGEND_MIN_SIZE = (420, 240)  # chart size (px) from which the in-plot legend is shown
 REDRAW_INTERVAL_MS = 100  # ~10 Hz: fast enough to feel live, cheap at any batch rate
+#: The per-batch line never draws more points than this (a chart is ~300-900 px wide).
+MAX_BATCH_POINTS = 600
+Y_PADDING = 0.03  # share of the y range left free above and below, so end markers are not cut
+#: "Round" upper limits for the loss axis, times a power of ten: the axis grows in few clean steps.
+NICE_STEPS = (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0)
 
 #: Keras names an accuracy metric differently depending on how it was compiled.
 ACCURACY_KEYS = (
@@ -90,18 +111,71 @@ def format_duration(seconds: float) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
+def _font(point_size: int, bold: bool = False) -> QFont:
+    font = QFont()
+    font.setPointSize(point_size)
+    font.setBold(bold)
+    return font
+
+
+def _text_width(text: str, point_size: int, bold: bool = False) -> int:
+    return QFontMetrics(_font(point_size, bold)).horizontalAdvance(text)
+
+
 def _metric_text(value: float | None, is_accuracy: bool) -> str:
     if value is None or not math.isfinite(value):
         return "—"
     return f"{value * 100:.2f} %" if is_accuracy else f"{value:.4f}"
 
 
+def decimate(
+    x: np.ndarray, y: np.ndarray, max_points: int = MAX_BATCH_POINTS
+) -> tuple[np.ndarray, np.ndarray]:
+    """At most ``max_points`` + 1 points of a line, keeping its look.
+
+    Each bucket of consecutive points is replaced by its lowest and highest point, in their
+    order, and the newest point is always kept (the live end of the curve matches the readout).
+    Bucket sizes are powers of two, so buckets stay put while the line grows and the drawn
+    curve does not shimmer from one redraw to the next.
+    """
+    n = int(x.size)
+    if n <= max_points:
+        return x, y
+    bucket = 1 << math.ceil(math.log2(2 * n / max_points))
+    full = n // bucket
+    ys = y[: full * bucket].reshape(full, bucket)
+    finite = np.isfinite(ys)
+    low = np.argmin(np.where(finite, ys, np.inf), axis=1)
+    high = np.argmax(np.where(finite, ys, -np.inf), axis=1)
+    starts = np.arange(full) * bucket
+    picks = np.sort(np.stack([starts + low, starts + high], axis=1), axis=1).ravel()
+    if full * bucket < n:  # the partial bucket at the end
+        tail = y[full * bucket :]
+        finite_tail = np.isfinite(tail)
+        ends = [int(np.argmin(np.where(finite_tail, tail, np.inf))),
+                int(np.argmax(np.where(finite_tail, tail, -np.inf)))]
+        picks = np.concatenate([picks, full * bucket + np.sort(ends)])
+    picks = np.unique(np.append(picks, n - 1))  # sorted, no repeats, newest point included
+    return x[picks], y[picks]
+
+
+def nice_ceiling(value: float) -> float:
+    """The smallest round number (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8 times 10^k) >= ``value`` > 0."""
+    scale = 10.0 ** math.floor(math.log10(value))
+    return next(step * scale for step in NICE_STEPS if step * scale >= value * (1 - 1e-9))
+
+
 class _Series:
-    """An append-only (x, y) series in a doubling numpy buffer: O(1) appends, views for plotting."""
+    """An append-only (x, y) series in a doubling numpy buffer: O(1) appends, views for plotting.
+
+    It also keeps its lowest and highest finite y, from which the chart sets its y range.
+    """
 
     def __init__(self, capacity: int = 1024) -> None:
         self._data = np.empty((2, capacity), dtype=np.float64)
         self.size = 0
+        self.low = math.inf
+        self.high = -math.inf
 
     def append(self, x: float, y: float) -> None:
         if self.size == self._data.shape[1]:
@@ -111,6 +185,9 @@ class _Series:
         self._data[0, self.size] = x
         self._data[1, self.size] = y
         self.size += 1
+        if math.isfinite(y):
+            self.low = min(self.low, y)
+            self.high = max(self.high, y)
 
     @property
     def x(self) -> np.ndarray:
@@ -122,6 +199,8 @@ class _Series:
 
     def clear(self) -> None:
         self.size = 0
+        self.low = math.inf
+        self.high = -math.inf
 
 
 class _Readout(QWidget):
@@ -144,8 +223,8 @@ class _Readout(QWidget):
         self.caption.setStyleSheet(f"color: {MUTED_TEXT_COLOR}; font-size: 9pt;")
         self.value = QLabel("—")
         self._color = color
-        self._compact: bool | None = None
-        self.set_compact(False)
+        self._value_size = 0
+        self.set_value_size(12)
         layout.addWidget(self.mark)
         layout.addWidget(self.caption)
         layout.addWidget(self.value)
@@ -154,19 +233,21 @@ class _Readout(QWidget):
         if self.value.text() != text:
             self.value.setText(text)
 
-    def set_compact(self, compact: bool) -> None:
-        """A smaller value font for narrow docks."""
-        if compact is not self._compact:
-            self._compact = compact
-            size = 10 if compact else 12
-            self.value.setStyleSheet(f"color: {self._color}; font-size: {size}pt; font-weight: 700;")
+    def set_value_size(self, point_size: int) -> None:
+        """The value's font size: smaller in narrow docks."""
+        if point_size != self._value_size:
+            self._value_size = point_size
+            self.value.setStyleSheet(f"color: {self._color}; font-size: {point_size}pt; font-weight: 700;")
 
 
-class _ElidedLabel(QLabel):
+class ElidedLabel(QLabel):
     """A one-line label that shortens its text with "…" instead of widening a narrow dock."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, parent: QWidget | None = None, align: Qt.AlignmentFlag = Qt.AlignmentFlag.AlignLeft
+    ) -> None:
         super().__init__(parent)
+        self._align = align
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.setMinimumWidth(40)
 
@@ -174,15 +255,22 @@ class _ElidedLabel(QLabel):
         painter = QPainter(self)
         painter.setPen(self.palette().windowText().color())
         text = self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight, self.width())
-        painter.drawText(self.rect(), int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter), text)
+        painter.drawText(self.rect(), int(self._align | Qt.AlignmentFlag.AlignVCenter), text)
 
 
 class _MetricChart(pg.PlotWidget):
-    """One metric's chart: per-batch training line, per-epoch training and validation points."""
+    """One metric's chart: per-batch training line, per-epoch training and validation points.
 
-    def __init__(self, legend_corner: str, parent: QWidget | None = None) -> None:
+    ``kind`` picks the y range policy: ``"accuracy"`` spans from the lowest value seen (rounded
+    down to a tenth) up to 1; ``"loss"`` spans from 0 up to a round number above the highest.
+    """
+
+    def __init__(self, legend_corner: str, kind: str = "loss", parent: QWidget | None = None) -> None:
         super().__init__(parent, background=CHART_BACKGROUND)
+        self.kind = kind
+        self._y_range: tuple[float, float] | None = None
         item = self.getPlotItem()
+        item.disableAutoRange()  # set_epoch_range and include_y set the ranges
         item.showGrid(x=True, y=True, alpha=CHART_GRID_ALPHA)
         item.setMenuEnabled(False)
         axis_font = QFont()
@@ -192,6 +280,9 @@ class _MetricChart(pg.PlotWidget):
             axis.setPen(pg.mkPen(PANEL_BORDER))
             axis.setTextPen(pg.mkPen(CHART_FOREGROUND))
             axis.setStyle(tickFont=axis_font)
+            # Tick labels (and the grid lines the axis draws) come from a cached pixmap until
+            # the range changes: text is the costliest part of a repaint.
+            axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         item.setLabel("bottom", "epoch", color=MUTED_TEXT_COLOR)
         item.getAxis("bottom").enableAutoSIPrefix(False)
         item.setMouseEnabled(x=False, y=False)
@@ -205,8 +296,6 @@ class _MetricChart(pg.PlotWidget):
         self.legend.setBrush(pg.mkBrush(255, 255, 255, 220))
         self.legend.setPen(pg.mkPen(PANEL_BORDER))
         self.batch = item.plot(name="train (per batch)", pen=pg.mkPen(BATCH_COLOR, width=1.2))
-        self.batch.setClipToView(True)
-        self.batch.setDownsampling(auto=True, method="peak")
         self.train = item.plot(
             name="train",
             pen=pg.mkPen(TRAIN_COLOR, width=2.5),
@@ -247,6 +336,33 @@ class _MetricChart(pg.PlotWidget):
         """Show the whole planned run on the x axis so the curve grows left to right."""
         self.getPlotItem().setXRange(0, max(1, epochs), padding=0.02)
 
+    def clear_y_range(self) -> None:
+        """Forget the values seen: the empty chart spans 0 to 1."""
+        self._y_range = None
+        self.getPlotItem().setYRange(0.0, 1.0, padding=Y_PADDING)
+
+    def include_y(self, low: float, high: float) -> None:
+        """Grow the y range, in round steps, until it shows ``low``..``high``; never shrink it.
+
+        Called on every redraw; it touches the axes only when a value leaves the range.
+        """
+        if not (math.isfinite(low) and math.isfinite(high)):
+            return
+        if self.kind == "accuracy":  # from a tenth below the lowest value up to 1
+            wanted = (math.floor(low * 10 + 1e-9) / 10, max(1.0, high))
+        else:  # from 0 (or a round number below a negative loss) up to a round number
+            wanted = (0.0 if low >= 0 else -nice_ceiling(-low), nice_ceiling(high) if high > 0 else 1.0)
+        current = self._y_range
+        if current is not None:
+            wanted = (min(wanted[0], current[0]), max(wanted[1], current[1]))
+        if wanted != current:
+            self._y_range = wanted
+            self.getPlotItem().setYRange(*wanted, padding=Y_PADDING)
+
+    def y_range(self) -> tuple[float, float] | None:
+        """The values the y axis was fitted to (before padding); ``None`` while empty."""
+        return self._y_range
+
 
 class _ChartPanel(QFrame):
     """A chart under a header with its name and the current training and validation values."""
@@ -261,10 +377,9 @@ class _ChartPanel(QFrame):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(10, 6, 6, 4)
         layout.setSpacing(0)
-        header = QHBoxLayout()
+        header = self._header = QHBoxLayout()
         header.setSpacing(14)
         name = QLabel(title)
-        name.setStyleSheet(f"color: {TEXT_COLOR}; font-size: 11pt; font-weight: 700;")
         header.addWidget(name)
         header.addStretch(1)
         self.train = _Readout("train", TRAIN_COLOR, "●")
@@ -272,41 +387,51 @@ class _ChartPanel(QFrame):
         for readout in (self.train, self.validation):
             header.addWidget(readout)
         self._name = name
+        self._variant: tuple[str, str, int, int, int] | None = None
         layout.addLayout(header)
         self.chart = chart
         layout.addWidget(chart, 1)
-        # Equal halves whatever the readouts say; narrow enough for a 560 px dock.
+        # Equal halves whatever the readouts say; narrow enough for a 550 px dock.
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Expanding)
-        self.setMinimumWidth(262)
+        self.setMinimumWidth(250)
+        self._fit_header()
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self._fit_header()
 
-    def _fit_header(self) -> None:
-        """Show the longest captions that fit: words when wide, only the coloured marks when narrow."""
-        readouts = (self.train, self.validation)
-        for readout in readouts:
-            readout.set_compact(False)
-        widest_value = max(r.value.fontMetrics().horizontalAdvance("100.00 %") for r in readouts)
-        fixed = (
-            self._name.fontMetrics().horizontalAdvance("Accuracy")
-            + 4  # both panels alike
-            + sum(r.mark.sizeHint().width() + widest_value for r in readouts)
-            + 14 * 2  # header spacing between name and readouts
-            + 4 * 4  # spacing inside the readouts
-            + 24  # panel margins and some slack
+    @staticmethod
+    def header_width(variant: tuple[str, str, int, int, int]) -> int:
+        """Width (px) a header needs in ``variant`` (see :data:`HEADER_VARIANTS`).
+
+        Fonts come from style sheets, which a widget applies only once polished, so this
+        measures with the sizes the style sheets set: the first layout is already right.
+        """
+        train, validation, value_pt, title_pt, spacing = variant
+        caption = QFontMetrics(_font(9))
+        return (
+            _text_width("Accuracy", title_pt, bold=True)  # the longer title: both panels alike
+            + 2 * (_text_width("●", 10) + _text_width("100.00 %", value_pt, bold=True))
+            + caption.horizontalAdvance(train)
+            + caption.horizontalAdvance(validation)
+            + 2 * spacing  # between title and readouts
+            + 4 * (4 if train else 2)  # inside the readouts
+            + 20  # panel margins and slack
         )
-        metrics = self.train.caption.fontMetrics()
-        for train, validation in CAPTION_VARIANTS:
-            needed = fixed + metrics.horizontalAdvance(train) + metrics.horizontalAdvance(validation)
-            if needed <= self.width():
-                break
-        compact = needed > self.width()
+
+    def _fit_header(self) -> None:
+        """The widest header that fits: words when wide, coloured marks and smaller text when narrow."""
+        variant = next((v for v in HEADER_VARIANTS if self.header_width(v) <= self.width()), HEADER_VARIANTS[-1])
+        if variant == self._variant:
+            return
+        self._variant = variant
+        train, validation, value_pt, title_pt, spacing = variant
+        self._name.setStyleSheet(f"color: {TEXT_COLOR}; font-size: {title_pt}pt; font-weight: 700;")
+        self._header.setSpacing(spacing)
         for readout, caption in ((self.train, train), (self.validation, validation)):
             readout.caption.setText(caption)
             readout.caption.setVisible(bool(caption))
-            readout.set_compact(compact)
+            readout.set_value_size(value_pt)
 
 
 class TrainingMonitor(QWidget):
@@ -332,6 +457,10 @@ class TrainingMonitor(QWidget):
         self._batch_series = {"accuracy": _Series(), "loss": _Series()}
         self._epoch_series = {name: _Series(64) for name in ("accuracy", "loss", "val_accuracy", "val_loss")}
         self._history: dict[str, list[float]] = {}
+        #: Points each curve last drew, by curve name: unchanged curves are not sent again.
+        self._drawn: dict[str, int] = {
+            name: 0 for key in ("accuracy", "loss") for name in (key, "val_" + key, "batch_" + key)
+        }
         self._dirty = False
         self._training = False
         self._node_id: str | None = None
@@ -350,7 +479,7 @@ class TrainingMonitor(QWidget):
         root.setSpacing(8)
 
         header = QHBoxLayout()
-        self.status_label = _ElidedLabel()
+        self.status_label = ElidedLabel()
         self.status_label.setStyleSheet(f"color: {TEXT_COLOR}; font-size: 11pt; font-weight: 600;")
         header.addWidget(self.status_label, 1)
         self.stop_button = QPushButton("Stop training")
@@ -383,8 +512,8 @@ class TrainingMonitor(QWidget):
             progress.addWidget(widget, stretch)
         root.addWidget(self.progress_panel)
 
-        self.accuracy_chart = _MetricChart(legend_corner="bottom")
-        self.loss_chart = _MetricChart(legend_corner="top")
+        self.accuracy_chart = _MetricChart(legend_corner="bottom", kind="accuracy")
+        self.loss_chart = _MetricChart(legend_corner="top", kind="loss")
         self.accuracy_panel = _ChartPanel("Accuracy", self.accuracy_chart)
         self.loss_panel = _ChartPanel("Loss", self.loss_chart)
         #: Every number shown, by name: accuracy, loss, val_accuracy, val_loss, elapsed, remaining.
@@ -442,6 +571,8 @@ class TrainingMonitor(QWidget):
             for curve in (chart.batch, chart.train, chart.validation):
                 curve.setData([], [])
             chart.set_epoch_range(1)
+            chart.clear_y_range()
+        self._drawn = dict.fromkeys(self._drawn, 0)
         self._status = "Waiting for a Network Learner to start training"
         self._dirty = True
         self.flush()
@@ -470,11 +601,17 @@ class TrainingMonitor(QWidget):
         self._dirty = False
         for key, chart in (("accuracy", self.accuracy_chart), ("loss", self.loss_chart)):
             batch = self._batch_series[key]
-            chart.batch.setData(batch.x, batch.y, connect="finite")
-            chart.show_batch_legend(batch.size > 0)
             train, val = self._epoch_series[key], self._epoch_series["val_" + key]
-            chart.train.setData(train.x, train.y)
-            chart.validation.setData(val.x, val.y)
+            shown = (batch, train, val)
+            chart.include_y(min(s.low for s in shown), max(s.high for s in shown))
+            if self._drawn["batch_" + key] != batch.size:  # only changed curves: setData repaints
+                self._drawn["batch_" + key] = batch.size
+                chart.batch.setData(*decimate(batch.x, batch.y), connect="finite")
+                chart.show_batch_legend(batch.size > 0)
+            for name, series, curve in ((key, train, chart.train), ("val_" + key, val, chart.validation)):
+                if self._drawn[name] != series.size:
+                    self._drawn[name] = series.size
+                    curve.setData(series.x, series.y)
         self._update_progress()
         self._update_readouts()
         self.status_label.setText(self._status)
@@ -716,6 +853,7 @@ class TrainingMonitor(QWidget):
 
 __all__ = [
     "ACCURACY_KEYS",
+    "ElidedLabel",
     "TrainingMonitor",
     "accuracy_key",
     "format_duration",

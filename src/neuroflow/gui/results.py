@@ -106,6 +106,9 @@ class ResultsPanel(QWidget):
             self.status.emit(f"'{item.label}' has no result view")
             return None
         view.setWindowFlags(Qt.WindowType.Widget)
+        set_embedded = getattr(view, "set_embedded", None)
+        if callable(set_embedded):  # the tab names the node; fit the dock rather than a window
+            set_embedded(True)
         view.installEventFilter(self._keep_open)
         page = QScrollArea(self.tabs)
         page.setWidgetResizable(True)

@@ -70,7 +70,7 @@ class ClassCountChart(pg.PlotWidget):
                 label.setPos(i, count)
                 item.addItem(label)
                 self.count_labels.append(label)
-        self.setMinimumHeight(220)
+        self.setMinimumHeight(150)  # fits the editor's Results dock
 
 
 class DatasetPanel(QWidget):

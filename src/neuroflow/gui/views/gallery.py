@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 
 from neuroflow.core.data import ImageDataset, Predictions
 
+from ..monitor import ElidedLabel
 from .images import thumbnail_size, to_pixmap
 from .palette import (
     CHART_BACKGROUND,
@@ -249,10 +250,10 @@ class ImageGallery(QWidget):
             self.class_combo.addItem(name, k)
         bar.addWidget(QLabel("True class"))
         bar.addWidget(self.class_combo)
-        bar.addStretch(1)
-        self.count_label = QLabel()
+        # The count shortens with "…" in a narrow dock rather than make the view scroll sideways.
+        self.count_label = ElidedLabel(align=Qt.AlignmentFlag.AlignRight)
         self.count_label.setStyleSheet(muted_style(9))
-        bar.addWidget(self.count_label)
+        bar.addWidget(self.count_label, 1)
         self.filter_bar = QWidget()
         self.filter_bar.setLayout(bar)
         bar.setContentsMargins(0, 0, 0, 0)

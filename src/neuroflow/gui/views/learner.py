@@ -9,7 +9,7 @@ from neuroflow.core.data import TrainedModel
 
 from ..monitor import TrainingMonitor, accuracy_key, format_duration
 from .palette import TEXT_COLOR, VALIDATION_COLOR
-from .window import StatCard, card_row
+from .window import CardGrid, StatCard
 
 
 def parameter_count(model: object) -> int | None:
@@ -49,14 +49,17 @@ class LearnerPanel(QWidget):
             "stop_reason": StatCard("Stopped because", trained.stop_reason or "—", TEXT_COLOR),
             "time": StatCard("Training time", format_duration(trained.seconds), TEXT_COLOR),
             "parameters": StatCard("Parameters", "—" if params is None else f"{params:,}", TEXT_COLOR),
-            "val_accuracy": StatCard("Final validation accuracy", last(val_key), VALIDATION_COLOR),
+            "val_accuracy": StatCard("Validation accuracy", last(val_key), VALIDATION_COLOR),
         }
-        layout.addLayout(card_row(list(self.cards.values())))
+        layout.addWidget(CardGrid(list(self.cards.values())))
         self.monitor = TrainingMonitor.from_history(
             history, stop_reason=trained.stop_reason, seconds=trained.seconds
         )
         self.monitor.set_live_controls_visible(False)
         self.monitor.set_status_visible(False)
+        monitor_layout = self.monitor.layout()
+        if monitor_layout is not None:  # the cards above already frame it: no second margin
+            monitor_layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.monitor, 1)
 
     def sizeHint(self) -> QSize:

@@ -14,7 +14,7 @@ from neuroflow.core.data import Predictions
 
 from .gallery import ImageGallery
 from .palette import CORRECT_COLOR, TEXT_COLOR, WRONG_COLOR
-from .window import StatCard, card_row
+from .window import CardGrid, StatCard
 
 
 class PredictionsPanel(QWidget):
@@ -35,7 +35,7 @@ class PredictionsPanel(QWidget):
             "wrong": StatCard("Misclassified", f"{wrong:,}", WRONG_COLOR),
             "accuracy": StatCard("Accuracy", f"{accuracy * 100:.2f} %" if total else "—", TEXT_COLOR),
         }
-        layout.addLayout(card_row(list(self.cards.values())))
+        layout.addWidget(CardGrid(list(self.cards.values())))
         self.gallery = ImageGallery(predictions.dataset, predictions)
         layout.addWidget(self.gallery, 1)
 
