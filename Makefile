@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 FLAGSHIP := workflows/mnist_cnn.workflow
 
-.PHONY: install run demo test lint benchmark benchmark-gui screenshot clean
+.PHONY: install run demo test lint benchmark benchmark-gui screenshot xvfb clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,9 +41,18 @@ benchmark: $(STAMP)
 benchmark-gui: $(STAMP)
 	$(BIN)/python benchmarks/gui_latency.py
 
-## screenshot: the flagship trained on a sample in the editor, saved as docs/screenshot.png
-screenshot: $(STAMP)
+## screenshot: the flagship trained on a sample in the editor (under Xvfb), saved as docs/screenshot.png
+screenshot: $(STAMP) xvfb
 	$(BIN)/python tools/screenshot.py --out docs/screenshot.png
+
+# Xvfb and the X11 libraries Qt's xcb platform needs, from Debian's packages when we may install
+# them; without them the screenshot is rendered offscreen instead.
+XVFB_PACKAGES := xvfb xauth libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-xinerama0 libxkbcommon-x11-0
+xvfb:
+	@command -v xvfb-run >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			apt-get update -qq && apt-get install -y -qq $(XVFB_PACKAGES) >/dev/null; \
+		else echo "xvfb-run not installed: the screenshot is rendered offscreen"; fi; }
 
 clean:
 	rm -rf $(VENV) out build *.egg-info src/*.egg-info .pytest_cache
