@@ -1,0 +1,257 @@
+"""The reference workflows of issue 4: the articles' networks, canonical files, headless sample runs.
+
+Each workflow's network is checked against a Keras model built here from the article's own
+description (the parameter totals must agree), its learner against the article's training
+settings, and each runs headless on a small sample. The full-data accuracy comparison lives in
+``benchmarks/reference_accuracy.py``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import importlib.util
+import json
+import math
+import struct
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from neuroflow.cli import main
+from neuroflow.core import fileformat
+
+REPO = Path(__file__).resolve().parents[1]
+WORKFLOWS = REPO / "workflows"
+SIBLING_FASHION = REPO.parent / "shared" / "data" / "fashion-mnist"
+FLAGSHIP_IDS = {"train_reader", "test_reader", "train_norm", "test_norm", "input", "learner", "executor",
+                "scorer", "writer"}
+
+
+# -- the articles' networks, written as plain Keras -------------------------------------------------
+def _simple(L: Any) -> list[Any]:
+    return [L.Conv2D(32, 3, activation="relu"), L.MaxPooling2D(2, 2), L.Flatten(),
+            L.Dense(100, activation="relu"), L.Dense(10, activation="softmax")]
+
+
+def _two_conv(L: Any) -> list[Any]:
+    return [L.Conv2D(32, 3, activation="relu"), L.Conv2D(32, 3, activation="relu"), L.MaxPooling2D(2, 2),
+            L.Flatten(), L.Dense(100, activation="relu"), L.Dense(10, activation="softmax")]
+
+
+def _fashion(L: Any) -> list[Any]:
+    return [L.Conv2D(16, 2, activation="relu"), L.Conv2D(16, 2, activation="relu"), L.MaxPooling2D(2, 2),
+            L.Conv2D(32, 2, activation="relu"), L.Conv2D(32, 2, activation="relu"), L.MaxPooling2D(2),
+            L.Flatten(), L.Dense(100, activation="relu"), L.Dense(10, activation="softmax")]
+
+
+def _keras_example(L: Any) -> list[Any]:
+    return [L.Conv2D(32, 3, activation="relu"), L.Conv2D(64, 3, activation="relu"), L.MaxPooling2D(2),
+            L.Dropout(0.25), L.Flatten(), L.Dense(128, activation="relu"), L.Dropout(0.5),
+            L.Dense(10, activation="softmax")]
+
+
+def _dense(L: Any) -> list[Any]:
+    return [L.Flatten(), L.Dense(512, activation="relu"), L.Dense(10, activation="softmax")]
+
+
+def _tutorial(L: Any) -> list[Any]:
+    return [L.Conv2D(28, 3), L.MaxPooling2D(2), L.Flatten(), L.Dense(128, activation="relu"),
+            L.Dropout(0.2), L.Dense(10, activation="softmax")]
+
+
+def _best(L: Any) -> list[Any]:
+    block = lambda n: [L.Conv2D(n, 3, activation="relu"), L.BatchNormalization(),  # noqa: E731
+                       L.Conv2D(n, 3, activation="relu"), L.BatchNormalization(), L.MaxPooling2D(2),
+                       L.Dropout(0.25)]
+    return [*block(32), *block(64), L.Flatten(), L.Dense(256, activation="relu"), L.BatchNormalization(),
+            L.Dropout(0.5), L.Dense(10, activation="softmax")]
+
+
+CCE, SCCE = "categorical_crossentropy", "sparse_categorical_crossentropy"
+#: workflow name -> (dataset, network, (optimizer, learning rate, epochs, batch size, loss))
+REFERENCES: dict[str, tuple[str, Callable[[Any], list[Any]], tuple[str, float, int, int, str]]] = {
+    "knime_simple_cnn": ("digits", _simple, ("adadelta", 1.0, 10, 200, CCE)),
+    "knime_two_conv_cnn": ("digits", _two_conv, ("adadelta", 1.0, 3, 200, CCE)),
+    "knime_fashion_cnn": ("fashion", _fashion, ("adam", 0.001, 10, 128, CCE)),
+    "keras_example_cnn": ("digits", _keras_example, ("adadelta", 1.0, 12, 128, CCE)),
+    "keras_dense_mnist": ("digits", _dense, ("rmsprop", 0.001, 10, 128, CCE)),  # article: 5 epochs
+    "keras_cnn_tutorial": ("digits", _tutorial, ("adam", 0.001, 10, 32, SCCE)),
+    "best_mnist_cnn": ("digits", _best, ("adam", 0.0005, 12, 128, CCE)),
+}
+NAMES = list(REFERENCES)
+
+
+def path_of(name: str) -> Path:
+    return WORKFLOWS / f"{name}.workflow"
+
+
+def article_params(name: str) -> int:
+    import keras
+
+    network = REFERENCES[name][1]
+    return int(keras.Sequential([keras.Input((28, 28, 1)), *network(keras.layers)]).count_params())
+
+
+# -- Fashion-MNIST for the tests ---------------------------------------------------------------------
+def _idx(path: Path, magic: int, array: np.ndarray) -> None:
+    header = struct.pack(">I", magic) + b"".join(struct.pack(">I", d) for d in array.shape)
+    with gzip.open(path, "wb") as handle:
+        handle.write(header + array.astype(np.uint8).tobytes())
+
+
+@pytest.fixture(scope="module")
+def fashion_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The canonical files beside the repository, else tiny synthetic Fashion-MNIST IDX files."""
+    if SIBLING_FASHION.is_dir():
+        return SIBLING_FASHION
+    folder = tmp_path_factory.mktemp("fashion-mnist")
+    rng = np.random.default_rng(0)
+    for prefix, count in (("train", 600), ("t10k", 200)):
+        labels = np.arange(count) % 10
+        images = rng.integers(0, 60, (count, 28, 28)) + labels[:, None, None] * 19
+        _idx(folder / f"{prefix}-images-idx3-ubyte.gz", 0x803, images)
+        _idx(folder / f"{prefix}-labels-idx1-ubyte.gz", 0x801, labels)
+    return folder
+
+
+def data_args(name: str, folder: Path) -> list[str]:
+    if REFERENCES[name][0] != "fashion":
+        return []
+    return ["--set", f"train_reader.data_folder={folder}", "--set", f"test_reader.data_folder={folder}"]
+
+
+def script_module(relative: str, monkeypatch: pytest.MonkeyPatch) -> Any:
+    path = REPO / relative
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, spec.name, module)  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+# -- the files ------------------------------------------------------------------------------------
+def test_the_generator_reproduces_the_shipped_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    module = script_module("tools/make_reference_workflows.py", monkeypatch)
+    assert sorted(module.BY_NAME) == sorted(NAMES)
+    assert module.main(["--out", str(tmp_path)]) == 0
+    for name in NAMES:
+        assert (tmp_path / f"{name}.workflow").read_bytes() == path_of(name).read_bytes(), name
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_save_load_save_is_byte_identical(name: str, tmp_path: Path) -> None:
+    copy = tmp_path / f"{name}.workflow"
+    fileformat.save(fileformat.load(path_of(name)), copy)
+    assert copy.read_bytes() == path_of(name).read_bytes()
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_flagship_ids_and_a_tidy_left_to_right_layout(name: str) -> None:
+    data = json.loads(path_of(name).read_text())
+    nodes = {node["id"]: node for node in data["nodes"]}
+    layout = {key: tuple(value) for key, value in data["layout"].items()}
+    assert FLAGSHIP_IDS <= set(nodes) and set(layout) == set(nodes)
+    # the network is one chain from "input", read left to right in rows from the top, above the data
+    chain, links = ["input"], {c["from"].split(".")[0]: c["to"].split(".")[0] for c in data["connections"]
+                               if c["from"].endswith(".network")}
+    while chain[-1] in links:
+        chain.append(links[chain[-1]])
+    assert chain[-1] == "learner"
+    network = chain[:-1]
+    for before, after in zip(network, network[1:], strict=False):
+        (x1, y1), (x2, y2) = layout[before], layout[after]
+        assert (y2 == y1 and x2 - x1 >= 200) or (y2 > y1 and x2 == layout["input"][0]), (before, after)
+    rows = sorted({layout[nid][1] for nid in network})
+    assert len(rows) <= 3 and max(rows) < layout["train_reader"][1] < layout["test_reader"][1]
+    assert layout["learner"][0] > max(layout[nid][0] for nid in network)
+    assert layout["learner"][0] > layout["train_norm"][0]
+    assert layout["executor"][0] > layout["learner"][0] and layout["scorer"][0] > layout["executor"][0]
+    # no two nodes overlap (nodes are at most ~200 x 150 scene pixels)
+    points = list(layout.values())
+    for i, (x1, y1) in enumerate(points):
+        for x2, y2 in points[i + 1:]:
+            assert abs(x1 - x2) >= 200 or abs(y1 - y2) >= 200
+    for nid in network[1:]:
+        label = nodes[nid]["label"]
+        assert label and label != nodes[nid]["type"], nid
+    assert nodes["writer"]["settings"]["path"] == f"out/{name}.keras"
+    assert nodes["train_reader"]["settings"]["data_folder"] == ""
+    assert nodes["train_reader"]["settings"]["dataset"] == REFERENCES[name][0]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_validate_shows_the_articles_network_and_training(
+    name: str, fashion_folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["validate", str(path_of(name)), *data_args(name, fashion_folder)])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert f"Total params: {article_params(name):,}\n" in out
+    assert f"{path_of(name)}: valid" in out
+    learner = fileformat.load(path_of(name)).nodes["learner"].node
+    optimizer, rate, epochs, batch, loss = REFERENCES[name][2]
+    assert (learner["optimizer"], learner["learning_rate"], learner["epochs"], learner["batch_size"],
+            learner["loss"]) == (optimizer, rate, epochs, batch, loss)
+    assert learner["validation_split"] == 0.0 and learner["shuffle"] and not learner["early_stopping"]
+
+
+def test_a_missing_fashion_dataset_says_where_it_looked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("NEUROFLOW_DATA", str(tmp_path / "data"))
+    monkeypatch.delenv("KERAS_HOME", raising=False)
+    code = main(["validate", str(path_of("knime_fashion_cnn"))])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "Fashion-MNIST" in err and str(tmp_path / "data" / "fashion-mnist") in err
+    assert "train-images-idx3-ubyte.gz" in err and "data folder" in err
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_runs_headless_on_a_sample(
+    name: str, fashion_folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report, model = tmp_path / "report.json", tmp_path / f"{name}.keras"
+    code = main([
+        "run", str(path_of(name)), *data_args(name, fashion_folder),
+        "--set", "train_reader.limit=500", "--set", "test_reader.limit=200", "--set", "learner.epochs=1",
+        "--set", f"writer.path={model}", "--report", str(report),
+    ])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    data = json.loads(report.read_text())
+    assert data["ok"] and {node["state"] for node in data["nodes"]} == {"executed"}
+    scores = data["scores"]["scorer"]
+    assert scores["count"] == 200
+    assert isinstance(scores["accuracy"], float) and math.isfinite(scores["accuracy"])
+    assert 0.0 <= scores["accuracy"] <= 1.0
+    assert len(data["training"]["learner"]["history"]["loss"]) == 1
+    assert model.is_file()
+    assert "warning:" not in err
+
+
+def test_the_benchmark_trains_both_sides_alike_and_writes_the_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    benchmark = script_module("benchmarks/reference_accuracy.py", monkeypatch)
+    assert {row.workflow for row in benchmark.ROWS} == set(NAMES)
+    out, data = tmp_path / "results.md", tmp_path / "results.json"
+    monkeypatch.setattr(benchmark, "REPO", tmp_path)  # the models it saves go under tmp_path/out
+    code = benchmark.main(["--only", "keras_dense_mnist", "--samples", "400", "--test-samples", "100",
+                           "--epochs", "1", "--out", str(out), "--json", str(data)])
+    assert code == 0
+    row = json.loads(data.read_text())["rows"][0]
+    # the same seed, data and settings: NeuroFlow and the plain Keras script agree
+    assert abs(row["neuroflow"]["accuracy"] - row["keras"]["accuracy"]) <= 0.02
+    assert row["neuroflow"]["fit_seconds"] > 0 and row["keras"]["fit_seconds"] > 0
+    text = out.read_text()
+    assert "| Keras dense network (`keras_dense_mnist.workflow`) | MNIST | RMSprop lr 0.001" in text
+    assert "Quick check, not the full benchmark" in text and "## Machine and libraries" in text
+    assert "| KNIME simple CNN (`knime_simple_cnn.workflow`) | MNIST | Adadelta lr 1.0, batch 200, 10 epochs " \
+           "| 94.26% | not run |" in text
