@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 FLAGSHIP := workflows/mnist_cnn.workflow
 
-.PHONY: install run demo test lint benchmark benchmark-gui screenshot xvfb clean
+.PHONY: install run demo test lint benchmark benchmark-gui reference screenshot xvfb clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,11 +31,15 @@ test: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check src nodes tests benchmarks
+	$(BIN)/ruff check src nodes tests benchmarks tools
 
 ## benchmark: engine overhead of the Network Learner against a plain Keras script
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/learner_overhead.py
+
+## reference: the article networks on full data, NeuroFlow against plain Keras -> docs/results.md (long)
+reference: $(STAMP)
+	$(BIN)/python benchmarks/reference_accuracy.py --out docs/results.md
 
 ## benchmark-gui: editor start-up time and GUI stalls while training
 benchmark-gui: $(STAMP)

@@ -15,19 +15,21 @@ sides per row:
 Both sides time ``model.fit`` alone with ``time.perf_counter`` (NeuroFlow's Network Learner
 records exactly that span), so "seconds per epoch" means the same thing on both sides; the
 first epoch's tracing is included on both. Test accuracy is correct predictions over the test
-images on both sides. Extra rows run the Adadelta workflows with Keras 3's default learning
-rate (0.001) instead of the classic 1.0 the shipped workflows use, to show why the articles'
-settings need it.
+images on both sides. Extra rows run settings that are not shipped: the Adadelta workflows
+with Keras 3's default learning rate (0.001) instead of the classic 1.0 the shipped workflows
+use, and the dense network with its article's 5 epochs.
 
-Results go to ``docs/results.md`` (with the machine, the library versions and the notes on
-what differs from the articles) and, as data, to ``out/reference_accuracy.json``; each row is
-written as soon as it is done, so an interrupted run keeps what finished, and a later run
-(e.g. ``--only``) replaces its rows and keeps the others that were run with the same sample
-sizes. Run from the repository root::
+Results go to ``docs/results.md``: the tables, the machine, the library versions, the notes on
+what differs from the articles and, in an HTML comment at its end, the measurements as JSON.
+Each row is written as soon as it is done, so an interrupted run keeps what finished, and a
+later run (e.g. ``--only``) replaces its rows and keeps the others that were run with the same
+sample sizes - the report itself is the store, so nothing depends on files in ``out/``. Run from
+the repository root::
 
     python benchmarks/reference_accuracy.py                       # everything, full data
     python benchmarks/reference_accuracy.py --samples 2000 --epochs 1 --out /tmp/check.md
     python benchmarks/reference_accuracy.py --only keras_dense_mnist
+    python benchmarks/reference_accuracy.py --render-only         # after editing the notes
 """
 
 from __future__ import annotations
@@ -52,7 +54,8 @@ import numpy as np  # noqa: E402
 REPO = Path(__file__).resolve().parents[1]
 WORKFLOWS = REPO / "workflows"
 DEFAULT_OUT = REPO / "docs" / "results.md"
-DEFAULT_JSON = REPO / "out" / "reference_accuracy.json"
+#: Opens the HTML comment at the end of the report that stores the measurements as JSON.
+DATA_MARK = "<!-- reference-accuracy-data"
 #: The canonical Fashion-MNIST files beside a clone (CI and the development machines have them).
 SIBLING_FASHION = REPO.parent / "shared" / "data" / "fashion-mnist"
 SEED = 42
@@ -320,21 +323,36 @@ def machine() -> dict[str, str]:
     }
 
 
-def load_results(path: Path, config: dict[str, Any]) -> dict[str, Result]:
-    """Rows of an earlier run with the same sample sizes and epochs (others are discarded)."""
+def stored_data(report: Path) -> dict[str, Any]:
+    """The JSON stored at the end of an earlier report (empty when there is none)."""
     try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
+        text = report.read_text(encoding="utf-8")
+    except OSError:
         return {}
+    start = text.rfind(DATA_MARK)
+    end = text.rfind("-->")
+    if start < 0 or end < start:
+        return {}
+    try:
+        data = json.loads(text[start + len(DATA_MARK):end])
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def load_results(data: dict[str, Any], config: dict[str, Any]) -> dict[str, Result]:
+    """Rows of an earlier run with the same sample sizes and epochs (others are discarded)."""
     if data.get("config") != config:
         return {}
     return {item["key"]: Result(**item) for item in data.get("rows", []) if item.get("key") in BY_KEY}
 
 
-def save_results(path: Path, config: dict[str, Any], info: dict[str, str], results: dict[str, Result]) -> None:
+def write_report(path: Path, config: dict[str, Any], info: dict[str, str], results: dict[str, Result]) -> None:
+    """The Markdown report with the measurements as JSON in a comment at its end."""
+    rows = ",\n".join(json.dumps(asdict(results[row.key])) for row in ROWS if row.key in results)
+    data = f'{{"config": {json.dumps(config)},\n"machine": {json.dumps(info)},\n"rows": [\n{rows}\n]}}'
     path.parent.mkdir(parents=True, exist_ok=True)
-    rows = [asdict(results[row.key]) for row in ROWS if row.key in results]
-    path.write_text(json.dumps({"config": config, "machine": info, "rows": rows}, indent=2) + "\n")
+    path.write_text(render(results, info, config) + f"\n{DATA_MARK}\n{data}\n-->\n", encoding="utf-8")
 
 
 def pct(value: float | None) -> str:
@@ -370,8 +388,8 @@ def render(results: dict[str, Result], info: dict[str, str], config: dict[str, A
     lines += ["", "## Machine and libraries", ""]
     lines += [f"- {key}: {value}" for key, value in info.items()]
     commands = list(dict.fromkeys(r.command or "(not recorded)" for r in results.values()))
-    lines += [f"- run by: {', '.join(f'`{c}`' for c in commands) or '-'}",
-              f"- finished: {max((r.finished for r in results.values()), default='-')}"]
+    lines += ["- run by:"] + [f"  - `{command}`" for command in commands]
+    lines += [f"- finished: {max((r.finished for r in results.values()), default='-')}"]
     lines += ["", notes(results).strip(), ""]
     return "\n".join(lines)
 
@@ -458,11 +476,11 @@ settings (Adadelta at 1.0, batch 200, pixels scaled to [0, 1], all 60,000 traini
 two-conv CNN {m["knime_two_conv_cnn"]} (article: 96.26%), and plain Keras gets the same. The articles do
 not say how many images they trained on or how they scored; both their figures lie between what
 the networks reach with Adadelta at 1.0 and at 0.001, so a smaller learning rate or a sample of
-the training data would explain them. Either way the shipped workflows meet or beat them.
+the training data could explain them. Either way the shipped workflows meet or beat them.
 
 **KNIME Fashion CNN: optimizer, epochs, partitioning - and the 92%.** The article states neither
 the optimizer, the epochs nor the conv layers' activation. The workflow uses ReLU in the conv
-layers, Adam (learning rate 0.001, the usual default in Keras and KNIME), batch 128 and 10
+layers, Adam (learning rate 0.001, Keras's default), batch 128 and 10
 epochs. For "partitioned into train and test" it trains on Fashion-MNIST's official 60,000-image
 training split and tests on the official 10,000-image test split instead of partitioning one
 table: the official split is what published Fashion-MNIST results use, so the figure is
@@ -471,7 +489,7 @@ MNIST ones. (A Partitioning node between the train reader and its normalizer giv
 arrangement.) This network - 88,438 parameters, 2x2 kernels, valid padding, no dropout - reaches
 {m["knime_fashion_cnn"]} here, below the article's 92%. While choosing the settings, plain Keras runs of the
 same network (seed 42, test accuracy after every epoch) peaked at 90.7% with Adam at batch 128
-(epoch 11; 90.3% at epoch 10, 90.1% at 20), 90.8% with Adam at batch 32, 90.6% with Adadelta
+(epoch 11; 90.3% at epoch 10, 90.1% at 20), 90.8% with Adam at batch 32 (7 epochs), 90.6% with Adadelta
 at 1.0, 89.7% with SGD and momentum 0.9, and 90.0% with Adam at 0.0005 on [-1, 1] inputs; in
 every case training accuracy kept rising past 93% while test accuracy stalled, so more epochs
 do not help. Ten epochs sits at the top of that plateau. We could not find settings that bring
@@ -481,8 +499,7 @@ different partition, padding or measure, which it does not state.
 **Keras dense network: 10 epochs instead of 5.** With the article's settings (RMSprop, batch 128,
 5 epochs) NeuroFlow and plain Keras both reach {m["keras_dense_mnist@5epochs"]} with seed 42 (second table; measured
 while the workflow still trained 5 epochs, `--only keras_dense_mnist@5epochs` repeats it),
-against the article's 97.75% - a single run with an unrecorded seed, and a network whose test
-accuracy still moves by a tenth of a point or two from epoch to epoch at that stage. The shipped
+against the article's 97.75%, which is a single run with an unrecorded seed. The shipped
 workflow trains for 10 epochs, which reaches {m["keras_dense_mnist"]}; everything else is the article's. The
 article flattens the images to 784 values in numpy before the network; the workflow does the
 same with a Flatten layer after a 28x28x1 Input, which has no weights, so the network (407,050
@@ -557,7 +574,6 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--render-only", action="store_true",
                         help="rewrite the report from the stored results without training anything")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="the Markdown report (docs/results.md)")
-    parser.add_argument("--json", type=Path, default=DEFAULT_JSON, help="the results as data")
     return parser.parse_args(argv)
 
 
@@ -602,10 +618,10 @@ def main(argv: list[str] | None = None) -> int:
     rows = selected_rows(options)
     config = {"train_limit": options.samples, "test_limit": options.test_samples, "epochs": options.epochs}
     command = "python benchmarks/reference_accuracy.py" + "".join(f" {a}" for a in (argv or sys.argv[1:]))
-    results = load_results(options.json, config)
+    stored = stored_data(options.out)
+    results = load_results(stored, config)
     if options.render_only:
-        stored = json.loads(options.json.read_text()) if results else {}
-        options.out.write_text(render(results, stored.get("machine", {}), config))
+        write_report(options.out, config, stored.get("machine", {}), results)
         print(f"wrote {options.out} from {len(results)} stored rows")
         return 0
     import tensorflow as tf
@@ -617,9 +633,7 @@ def main(argv: list[str] | None = None) -> int:
         sides = run_row(row, options, neuroflow_first=index % 2 == 0)
         results[row.key] = Result(row.key, asdict(sides["neuroflow"]),
                                   asdict(sides["keras"]) if "keras" in sides else None, command=command)
-        save_results(options.json, config, info, results)
-        options.out.parent.mkdir(parents=True, exist_ok=True)
-        options.out.write_text(render(results, info, config))
+        write_report(options.out, config, info, results)
     print(f"wrote {options.out}")
     return 0
 

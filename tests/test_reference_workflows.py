@@ -241,12 +241,12 @@ def test_the_benchmark_trains_both_sides_alike_and_writes_the_table(
 ) -> None:
     benchmark = script_module("benchmarks/reference_accuracy.py", monkeypatch)
     assert {row.workflow for row in benchmark.ROWS} == set(NAMES)
-    out, data = tmp_path / "results.md", tmp_path / "results.json"
+    out = tmp_path / "results.md"
     monkeypatch.setattr(benchmark, "REPO", tmp_path)  # the models it saves go under tmp_path/out
     code = benchmark.main(["--only", "keras_dense_mnist", "--samples", "400", "--test-samples", "100",
-                           "--epochs", "1", "--out", str(out), "--json", str(data)])
+                           "--epochs", "1", "--out", str(out)])
     assert code == 0
-    row = json.loads(data.read_text())["rows"][0]
+    row = benchmark.stored_data(out)["rows"][0]
     # the same seed, data and settings: NeuroFlow and the plain Keras script agree
     assert abs(row["neuroflow"]["accuracy"] - row["keras"]["accuracy"]) <= 0.02
     assert row["neuroflow"]["fit_seconds"] > 0 and row["keras"]["fit_seconds"] > 0
@@ -255,3 +255,20 @@ def test_the_benchmark_trains_both_sides_alike_and_writes_the_table(
     assert "Quick check, not the full benchmark" in text and "## Machine and libraries" in text
     assert "| KNIME simple CNN (`knime_simple_cnn.workflow`) | MNIST | Adadelta lr 1.0, batch 200, 10 epochs " \
            "| 94.26% | not run |" in text
+    # the report stores its measurements: re-rendering keeps every row and changes nothing
+    before = out.read_text()
+    assert benchmark.main(["--render-only", "--samples", "400", "--test-samples", "100", "--epochs", "1",
+                           "--out", str(out)]) == 0
+    assert out.read_text() == before
+
+
+def test_the_shipped_report_stores_a_full_run_of_every_row() -> None:
+    text = (REPO / "docs" / "results.md").read_text()
+    data = json.loads(text[text.rindex("<!-- reference-accuracy-data") + 28:text.rindex("-->")])
+    assert data["config"] == {"train_limit": 0, "test_limit": 0, "epochs": 0}
+    rows = {row["key"]: row for row in data["rows"]}
+    assert {key for key in rows if "@" not in key} == set(NAMES)
+    for key, row in rows.items():
+        if row["keras"] is not None:
+            assert abs(row["neuroflow"]["accuracy"] - row["keras"]["accuracy"]) <= 0.005, key
+    assert rows["best_mnist_cnn"]["neuroflow"]["accuracy"] >= 0.993
