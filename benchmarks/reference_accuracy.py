@@ -27,7 +27,7 @@ sample sizes - the report itself is the store, so nothing depends on files in ``
 the repository root::
 
     python benchmarks/reference_accuracy.py                       # everything, full data
-    python benchmarks/reference_accuracy.py --samples 2000 --epochs 1 --out /tmp/check.md
+    python benchmarks/reference_accuracy.py --samples 2000 --epochs 1 --out out/check.md
     python benchmarks/reference_accuracy.py --only keras_dense_mnist
     python benchmarks/reference_accuracy.py --render-only         # after editing the notes
 """
