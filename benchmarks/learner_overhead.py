@@ -33,7 +33,6 @@ import gzip
 import os
 import statistics
 import time
-from collections.abc import Mapping
 from importlib import resources
 from typing import Any
 
@@ -43,8 +42,7 @@ import numpy as np  # noqa: E402
 
 from neuroflow.core.data import ImageDataset  # noqa: E402
 from neuroflow.core.executor import Executor  # noqa: E402
-from neuroflow.core.node import ExecutionContext, Node  # noqa: E402
-from neuroflow.core.ports import Port, PortType, Spec  # noqa: E402
+from neuroflow.core.memory import InMemorySource  # noqa: E402
 from neuroflow.core.workflow import Workflow  # noqa: E402
 
 SEED = 1
@@ -64,23 +62,6 @@ def load_mnist(count: int) -> ImageDataset:
     return ImageDataset(images, labels, tuple(str(d) for d in range(10)), (0.0, 1.0), "mnist")
 
 
-class ArraySource(Node):
-    """Puts an in-memory dataset into the workflow, so data loading stays out of the timing."""
-
-    name = "Array source"
-    outputs = (Port("data", PortType.IMAGES, "images"),)
-
-    def __init__(self, dataset: ImageDataset) -> None:
-        super().__init__()
-        self.dataset = dataset
-
-    def configure(self, specs: Mapping[str, Spec | None]) -> dict[str, Spec]:
-        return {"data": self.dataset.spec}
-
-    def execute(self, inputs: Mapping[str, Any], ctx: ExecutionContext) -> dict[str, Any]:
-        return {"data": self.dataset}
-
-
 LAYERS: list[tuple[str, dict[str, Any]]] = [
     ("neuroflow.layers.input", {"shape": [28, 28, 1]}),
     ("neuroflow.layers.conv2d", {"filters": 32, "kernel_size": [3, 3], "activation": "relu"}),
@@ -93,7 +74,7 @@ LAYERS: list[tuple[str, dict[str, Any]]] = [
 
 def neuroflow_workflow(dataset: ImageDataset, epochs: int, batch_size: int) -> Workflow:
     workflow = Workflow()
-    workflow.add_node(ArraySource(dataset), node_id="data")
+    workflow.add_node(InMemorySource(dataset), node_id="data")
     previous = None
     for index, (type_id, settings) in enumerate(LAYERS):
         node_id = f"layer{index}"

@@ -34,8 +34,9 @@ from neuroflow.core.events import (
     TrainingStarted,
 )
 from neuroflow.core.executor import Executor
+from neuroflow.core.memory import InMemorySource
 from neuroflow.core.node import CancelToken, ExecutionContext, Node
-from neuroflow.core.ports import DatasetSpec, ModelSpec, Port, PortType, PredictionsSpec, ScoresSpec, Spec
+from neuroflow.core.ports import DatasetSpec, ModelSpec, PredictionsSpec, ScoresSpec, Spec
 from neuroflow.core.workflow import Workflow
 from neuroflow.training.compile import LOSSES, OPTIMIZERS
 from neuroflow.training.scoring import score
@@ -74,23 +75,6 @@ def test_set() -> ImageDataset:
     return read_mnist("t10k", 300)
 
 
-class ArraySource(Node):
-    """Feeds a prepared dataset into a workflow (a test stand-in for a reader node)."""
-
-    name = "Array source"
-    outputs = (Port("data", PortType.IMAGES, "images"),)
-
-    def __init__(self, dataset: ImageDataset) -> None:
-        super().__init__()
-        self.dataset = dataset
-
-    def configure(self, specs: Mapping[str, Spec | None]) -> dict[str, Spec]:
-        return {"data": self.dataset.spec}
-
-    def execute(self, inputs: Mapping[str, Any], ctx: ExecutionContext) -> dict[str, Any]:
-        return {"data": self.dataset}
-
-
 Layer = tuple[str, dict[str, Any]]
 MLP: list[Layer] = [
     ("neuroflow.layers.input", {"shape": [28, 28, 1]}),
@@ -116,15 +100,15 @@ def learning_workflow(
         if previous:
             workflow.connect(previous, "network", f"layer{index}", "network")
         previous = f"layer{index}"
-    workflow.add_node(ArraySource(train), node_id="train")
+    workflow.add_node(InMemorySource(train), node_id="train")
     workflow.add_node(LEARNER, node_id="learn", settings=dict(learner or {}))
     workflow.connect(str(previous), "network", "learn", "network")
     workflow.connect("train", "data", "learn", "training")
     if validation is not None:
-        workflow.add_node(ArraySource(validation), node_id="val")
+        workflow.add_node(InMemorySource(validation), node_id="val")
         workflow.connect("val", "data", "learn", "validation")
     if test is not None:
-        workflow.add_node(ArraySource(test), node_id="test")
+        workflow.add_node(InMemorySource(test), node_id="test")
         workflow.add_node("neuroflow.learning.executor", node_id="apply", settings={"batch_size": 64})
         workflow.add_node("neuroflow.learning.scorer", node_id="score")
         workflow.connect("learn", "model", "apply", "model")

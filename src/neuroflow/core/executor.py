@@ -75,7 +75,7 @@ class Executor:
                     continue
                 if item.state is NodeState.EXECUTED and item.outputs is not None:
                     continue
-                blocked = self._blocked_by(nid, result)
+                blocked = self._blocked_by(nid)
                 if blocked:
                     result.skipped.append(nid)
                     continue
@@ -96,7 +96,7 @@ class Executor:
                 workflow.unsubscribe(self.listener)
         return result
 
-    def _blocked_by(self, nid: str, result: RunResult) -> str | None:
+    def _blocked_by(self, nid: str) -> str | None:
         workflow = self.workflow
         for connection in workflow.incoming(nid).values():
             source = workflow.nodes[connection.source]

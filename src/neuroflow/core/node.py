@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from .errors import Cancelled, ConfigureError, SettingError
+from .events import NodeProgress, NodeWarning
 from .ports import Port, Spec
 from .settings import Setting
 
@@ -60,8 +61,6 @@ class ExecutionContext:
     emit: Callable[[Any], None] = lambda event: None
 
     def progress(self, fraction: float | None, message: str = "") -> None:
-        from .events import NodeProgress
-
         self.token.raise_if_cancelled()
         self.emit(NodeProgress(self.node_id, fraction, message))
 
@@ -69,8 +68,6 @@ class ExecutionContext:
         self.token.raise_if_cancelled()
 
     def warn(self, message: str) -> None:
-        from .events import NodeWarning
-
         self.emit(NodeWarning(self.node_id, message))
 
 
