@@ -273,6 +273,21 @@ def test_history_snapshot_round_trips_through_from_history(monitor, clock, qtbot
     assert not kept.stop_button.isEnabled()
 
 
+def test_the_learning_rate_shows_only_when_a_schedule_reports_it(monitor, clock, qtbot):
+    feed_one_and_a_half_epochs(monitor, clock)
+    monitor.flush()
+    assert monitor.rate.isHidden()
+    monitor.handle_event(EpochEnded("n4", 2, 3, {"accuracy": 0.8, "loss": 0.5, "learning_rate": 0.001}))
+    monitor.handle_event(EpochEnded("n4", 3, 3, {"accuracy": 0.9, "loss": 0.4, "learning_rate": 0.00025}))
+    monitor.flush()
+    assert not monitor.rate.isHidden() and monitor.rate.value.text() == "0.00025"
+    kept = TrainingMonitor.from_history(monitor.history_snapshot())
+    qtbot.addWidget(kept)
+    assert not kept.rate.isHidden() and kept.rate.value.text() == "0.00025"
+    monitor.reset()
+    assert monitor.rate.isHidden()
+
+
 def test_format_duration():
     assert format_duration(0) == "0:00"
     assert format_duration(75.4) == "1:15"

@@ -443,6 +443,7 @@ class TrainingMonitor(QWidget):
     _first_batch_at: float | None
     _elapsed_fixed: float | None
     _current: dict[str, float | None]
+    _rate: float | None
 
     def __init__(
         self,
@@ -503,9 +504,14 @@ class TrainingMonitor(QWidget):
         self.batch_progress = self._progress_bar()
         self.elapsed = _Readout("elapsed")
         self.remaining = _Readout("left")
+        # Shown only when the learner's schedule changes the rate (it then logs "learning_rate").
+        self.rate = _Readout("learning rate")
+        self.rate.setToolTip("The learning rate of the last finished epoch, set by the learner's schedule")
+        self.rate.setVisible(False)
         for widget, stretch in (
             (self.epoch_progress, 1),
             (self.batch_progress, 1),
+            (self.rate, 0),
             (self.elapsed, 0),
             (self.remaining, 0),
         ):
@@ -516,7 +522,8 @@ class TrainingMonitor(QWidget):
         self.loss_chart = _MetricChart(legend_corner="top", kind="loss")
         self.accuracy_panel = _ChartPanel("Accuracy", self.accuracy_chart)
         self.loss_panel = _ChartPanel("Loss", self.loss_chart)
-        #: Every number shown, by name: accuracy, loss, val_accuracy, val_loss, elapsed, remaining.
+        #: Every number shown, by name: accuracy, loss, val_accuracy, val_loss, elapsed, remaining,
+        #: learning_rate.
         self.readouts: dict[str, _Readout] = {
             "accuracy": self.accuracy_panel.train,
             "val_accuracy": self.accuracy_panel.validation,
@@ -524,6 +531,7 @@ class TrainingMonitor(QWidget):
             "val_loss": self.loss_panel.validation,
             "elapsed": self.elapsed,
             "remaining": self.remaining,
+            "learning_rate": self.rate,
         }
         charts = QHBoxLayout()
         charts.setSpacing(8)
@@ -676,6 +684,8 @@ class TrainingMonitor(QWidget):
         self._batch, self._batches = 0, 0
         for target, source in self._plotted_keys(history).items():
             self._current[target] = float(history[source][-1]) if history[source] else None
+        rates = history.get("learning_rate")
+        self._rate = float(rates[-1]) if rates else None
         if seconds is not None:
             self._elapsed_fixed = seconds
         for chart in (self.accuracy_chart, self.loss_chart):
@@ -733,6 +743,8 @@ class TrainingMonitor(QWidget):
             value = float(metrics[source])
             self._epoch_series[target].append(event.epoch, value)
             self._current[target] = value
+        if "learning_rate" in metrics:
+            self._rate = float(metrics["learning_rate"])
         self._epoch, self._epochs = event.epoch, max(1, event.epochs)
         self._epochs_done = event.epoch
         self._batch = self._batches  # the epoch is complete even if the last batch event was skipped
@@ -795,6 +807,8 @@ class TrainingMonitor(QWidget):
         self._first_batch_done = 0
         self._elapsed_fixed = None
         self._current = dict.fromkeys(self._epoch_series)
+        #: The learning rate of the last finished epoch, when the schedule reports one.
+        self._rate = None
         self._status = ""
 
     @staticmethod
@@ -849,6 +863,8 @@ class TrainingMonitor(QWidget):
     def _update_readouts(self) -> None:
         for key in ("accuracy", "loss", "val_accuracy", "val_loss"):
             self.readouts[key].set(_metric_text(self._current.get(key), key.endswith("accuracy")))
+        self.rate.setVisible(self._rate is not None)
+        self.rate.set("—" if self._rate is None else f"{self._rate:.3g}")
 
 
 __all__ = [

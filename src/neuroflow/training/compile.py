@@ -26,8 +26,11 @@ OPTIMIZER_LABELS = ("Adam", "SGD (stochastic gradient descent)", "RMSprop", "Ada
 MONITORS = ("val_loss", "val_accuracy", "loss", "accuracy")
 
 
-def make_optimizer(name: str, learning_rate: float, momentum: float = 0.0) -> Any:
-    """A fresh Keras optimizer (each training run needs its own state)."""
+def make_optimizer(name: str, learning_rate: Any, momentum: float = 0.0) -> Any:
+    """A fresh Keras optimizer (each training run needs its own state).
+
+    ``learning_rate`` is a number or a Keras learning-rate schedule (see ``schedules``).
+    """
     import keras
 
     if name == "sgd":
