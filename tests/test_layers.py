@@ -154,6 +154,13 @@ IMAGE_CHAINS: dict[str, tuple[Shape, list[tuple[str, dict[str, Any]]]]] = {
         ("conv2d", {"filters": 3, "kernel_size": [3, 3], "dilation_rate": [2, 2], "padding": "same"}),
         ("conv2d", {"filters": 1, "kernel_size": [2, 2], "dilation_rate": [4, 1], "use_bias": False}),
     ]),
+    "augmentation_keeps_the_shape": ((28, 28, 1), [
+        ("random_flip", {"mode": "horizontal_and_vertical"}),
+        ("random_shift", {"height_factor": 0.2, "width_factor": 0.0, "fill_mode": "nearest"}),
+        ("random_rotation", {"degrees": 15.0}),
+        ("random_zoom", {"factor": 0.3}),
+        ("conv2d", {"filters": 2, "kernel_size": [3, 3]}),
+    ]),
     "kernel_as_large_as_input": ((5, 7, 3), [
         ("conv2d", {"filters": 8, "kernel_size": [5, 7]}),
         ("flatten", {}),
