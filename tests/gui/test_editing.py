@@ -413,6 +413,15 @@ def test_node_tooltip_and_lines_explain_problems(window):
     assert "not connected" in view.lines[0] and "not connected" in view.toolTip()
 
 
+def test_a_long_message_is_elided_on_the_node_and_whole_in_its_tooltip(window):
+    reader = window.document.add_node("neuroflow.data.mnist_reader", (0, 0))
+    window.document.set_setting(reader, "data_folder", "/nowhere/" + "deep/" * 30)
+    view = window.canvas.node_view(reader)
+    assert view.state is NodeState.NOT_CONFIGURED and len(view.lines[0]) > 60
+    assert view.boundingRect().width() <= 200.5, "nodes must fit the 220-pixel layout grid"
+    assert "deep/deep/" in view.toolTip()
+
+
 def test_nodegraph_search_names_every_node_type(window):
     names = window.canvas.graph.node_factory.names
     assert "Dense" in names and names["Dense"] == [DENSE]

@@ -93,6 +93,9 @@ with _quiet_fast_import():
 MISSING_TYPE = "neuroflow.missing.MissingNode"
 
 NODE_MIN_WIDTH = 180.0
+#: Footer lines never widen a node beyond this: workflows are laid out on a 220-pixel grid, and
+#: a long message (e.g. where a dataset was looked for) is elided; the tooltip has all of it.
+NODE_MAX_FOOTER_WIDTH = 200.0
 FOOTER_LINE_HEIGHT = 16.0
 FOOTER_PADDING = 8.0
 PROGRESS_HEIGHT = 7.0
@@ -176,7 +179,7 @@ class NeuroNodeItem(NodeItem):
     def _needed_width(self, lines: Iterable[str]) -> float:
         metrics = QFontMetricsF(self._footer_font)
         widest = max((metrics.horizontalAdvance(line) for line in lines), default=0.0)
-        return min(widest + 2 * FOOTER_PADDING + 12, 340.0)
+        return min(widest + 2 * FOOTER_PADDING + 12, NODE_MAX_FOOTER_WIDTH)
 
     def _footer_height(self) -> float:
         rows = max(len(self.lines), 1)
