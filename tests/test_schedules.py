@@ -101,3 +101,18 @@ def test_a_learner_saved_before_schedules_existed_loads_with_a_constant_rate(tmp
     fileformat.save(workflow, tmp_path / "new.workflow")
     saved = json.loads((tmp_path / "new.workflow").read_text())
     assert next(n for n in saved["nodes"] if n["id"] == "learner")["version"] == 2
+
+
+def test_the_command_line_shows_each_epochs_rate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from neuroflow.cli import main
+
+    code = main([
+        "run", str(REPO / "workflows" / "mnist_cnn.workflow"),
+        "--set", "train_reader.limit=300", "--set", "test_reader.limit=100", "--set", "learner.epochs=2",
+        "--set", "learner.lr_schedule=step", "--set", "learner.lr_every=1",
+        "--set", f"writer.path={tmp_path / 'm.keras'}",
+    ])
+    captured = capsys.readouterr()
+    out = captured.out + captured.err  # progress goes to stderr
+    assert code == 0
+    assert "learning_rate 0.001\n" in out and "learning_rate 0.0005\n" in out

@@ -92,7 +92,7 @@ class ConsoleProgress:
     def _bar(self, epoch: int, fraction: float, metrics: dict[str, float], seconds: float) -> str:
         filled = int(round(fraction * _BAR_WIDTH))
         bar = "#" * filled + "." * (_BAR_WIDTH - filled)
-        shown = "  ".join(f"{key} {value:.4f}" for key, value in metrics.items())
+        shown = "  ".join(f"{key} {_metric(key, value)}" for key, value in metrics.items())
         width = len(str(self._epochs))
         return f"  epoch {epoch:>{width}}/{self._epochs} [{bar}] {seconds:5.1f}s  {shown}"
 
@@ -207,3 +207,8 @@ def _outputs_of_type(workflow: Workflow, kind: type) -> list[tuple[str, Any]]:
             if isinstance(value, kind):
                 found.append((nid, value))
     return found
+
+
+def _metric(key: str, value: float) -> str:
+    """A metric for the progress line: 4 decimals, but learning rates in significant digits."""
+    return f"{value:.3g}" if key == "learning_rate" else f"{value:.4f}"
