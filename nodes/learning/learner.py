@@ -55,9 +55,12 @@ class NetworkLearnerNode(Node):
                      help="SGD only: how much of the previous update carries over (0.9 is common)."),
         ChoiceSetting("lr_schedule", "Learning-rate schedule", "constant", choices=SCHEDULES,
                       choice_labels=SCHEDULE_LABELS,
-                      help="How the learning rate changes during training. Lowering it as training "
-                           "converges usually gains accuracy: cosine decay is a good choice when the "
-                           "number of epochs is known, reduce on plateau when it is not."),
+                      help="How the learning rate changes during training. Step decay multiplies it "
+                           "by the decay factor every few epochs; cosine decay lowers it smoothly to "
+                           "the minimum over all epochs; reduce on plateau multiplies it by the factor "
+                           "when the loss stops improving. Lowering the rate as training converges "
+                           "usually gains accuracy: cosine decay suits a known number of epochs, "
+                           "reduce on plateau an open-ended run."),
         FloatSetting("lr_factor", "Decay factor", 0.5, minimum=0.0, maximum=1.0, exclusive_minimum=True,
                      visible_when=("lr_schedule", ("step", "plateau")),
                      help="The learning rate is multiplied by this at each decay (0.5 halves it)."),

@@ -25,12 +25,8 @@ from dataclasses import dataclass
 from typing import Any
 
 SCHEDULES = ("constant", "step", "cosine", "plateau")
-SCHEDULE_LABELS = (
-    "constant",
-    "step decay (times a factor every few epochs)",
-    "cosine decay (smoothly down over all epochs)",
-    "reduce on plateau (times a factor when the loss stalls)",
-)
+#: Short, so the editor's drop-down shows them whole; the setting's help explains each.
+SCHEDULE_LABELS = ("constant", "step decay", "cosine decay", "reduce on plateau")
 
 
 @dataclass(frozen=True)
@@ -42,16 +38,6 @@ class Schedule:
     every: int = 5
     patience: int = 2
     minimum: float = 0.0
-
-    def describe(self, base: float) -> str:
-        """A short phrase for summaries and reports, e.g. ``cosine decay 0.001 -> 0``."""
-        if self.kind == "step":
-            return f"lr {base:g} x {self.factor:g} every {self.every} epochs"
-        if self.kind == "cosine":
-            return f"lr {base:g} cosine decay to {self.minimum:g}"
-        if self.kind == "plateau":
-            return f"lr {base:g} x {self.factor:g} after {self.patience} epochs without improvement"
-        return f"lr {base:g}"
 
 
 def learning_rate(schedule: Schedule, base: float, total_batches: int) -> Any:
