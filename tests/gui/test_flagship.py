@@ -155,3 +155,31 @@ def test_closing_the_window_during_training_cancels_and_waits(flagship, qtbot):
     assert not window.runner.running
     assert time.perf_counter() - started < 5.0
     assert doc.workflow.nodes["learner"].state is NodeState.CONFIGURED
+
+
+def test_qt_garbage_is_collected_on_the_gui_thread_before_a_run_starts(flagship, run, qtbot):
+    """Unreachable Qt wrappers must not be left for the worker thread's garbage collections."""
+    import gc
+    import threading
+
+    from PySide6.QtCore import QObject
+
+    collected_on: list[str] = []
+
+    class Cycle(QObject):
+        def __init__(self) -> None:
+            super().__init__()
+            self.me = self
+
+        def __del__(self) -> None:
+            collected_on.append(threading.current_thread().name)
+
+    gc.collect()
+    gc.disable()  # only the runner may collect the cycle below
+    try:
+        Cycle()
+        flagship.document.set_setting("learner", "epochs", 1)
+        assert run(targets=["train_norm"]).ok
+    finally:
+        gc.enable()
+    assert collected_on == [threading.main_thread().name]
