@@ -10,7 +10,7 @@ before Flatten).
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from neuroflow.core.errors import ConfigureError
 from neuroflow.core.layer_node import LayerNode
@@ -39,3 +39,7 @@ class AugmentationNode(LayerNode):
                 f"has shape {format_shape(shape)}: place it right after the Input layer, before Flatten"
             )
         return shape
+
+    def fill_config(self) -> dict[str, Any]:
+        """Keras's fill arguments for the ``fill_mode`` setting ("constant" means black, zeros)."""
+        return {"fill_mode": self["fill_mode"], "fill_value": 0.0}

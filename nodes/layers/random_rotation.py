@@ -28,4 +28,4 @@ class RandomRotationNode(AugmentationNode):
 
     def keras_config(self) -> dict[str, Any]:
         # Keras takes the angle as a fraction of a full turn.
-        return {"factor": self["degrees"] / 360.0, "fill_mode": self["fill_mode"], "fill_value": 0.0}
+        return {"factor": self["degrees"] / 360.0, **self.fill_config()}

@@ -33,4 +33,4 @@ class RandomShiftNode(AugmentationNode):
 
     def keras_config(self) -> dict[str, Any]:
         return {"height_factor": self["height_factor"], "width_factor": self["width_factor"],
-                "fill_mode": self["fill_mode"], "fill_value": 0.0}
+                **self.fill_config()}

@@ -27,4 +27,4 @@ class RandomZoomNode(AugmentationNode):
     )
 
     def keras_config(self) -> dict[str, Any]:
-        return {"height_factor": self["factor"], "fill_mode": self["fill_mode"], "fill_value": 0.0}
+        return {"height_factor": self["factor"], **self.fill_config()}

@@ -71,14 +71,20 @@ def test_flagship_executes_with_live_monitor_scores_view_and_round_trips(flagshi
     assert window.results.node_ids() == []
 
 
-def test_cancel_mid_training_then_execute_again(flagship, run, qtbot):
-    window = flagship
-    doc = window.document
-    doc.set_setting("train_reader", "limit", 6000)
-    doc.set_setting("learner", "epochs", 20)
+def slow_training(doc, *, limit: int, epochs: int) -> list[BatchEnded]:
+    """Make the flagship train long enough to interrupt; returns the list its batch events land in."""
+    doc.set_setting("train_reader", "limit", limit)
+    doc.set_setting("learner", "epochs", epochs)
     doc.set_setting("learner", "batch_size", 16)
     batches: list[BatchEnded] = []
     doc.core_event.connect(lambda e: batches.append(e) if isinstance(e, BatchEnded) else None)
+    return batches
+
+
+def test_cancel_mid_training_then_execute_again(flagship, run, qtbot):
+    window = flagship
+    doc = window.document
+    batches = slow_training(doc, limit=6000, epochs=20)
     with qtbot.waitSignal(window.runner.finished, timeout=120_000) as finished:
         assert window.execute_all()
         qtbot.waitUntil(lambda: len(batches) >= 3, timeout=90_000)
@@ -106,11 +112,7 @@ def test_stop_button_ends_training_and_keeps_the_model(flagship, run, qtbot):
     window = flagship
     doc = window.document
     monitor = window.ensure_monitor()
-    doc.set_setting("train_reader", "limit", 4000)
-    doc.set_setting("learner", "epochs", 50)
-    doc.set_setting("learner", "batch_size", 16)
-    batches: list[BatchEnded] = []
-    doc.core_event.connect(lambda e: batches.append(e) if isinstance(e, BatchEnded) else None)
+    batches = slow_training(doc, limit=4000, epochs=50)
     with qtbot.waitSignal(window.runner.finished, timeout=120_000) as finished:
         assert window.execute_all()
         qtbot.waitUntil(lambda: len(batches) >= 3, timeout=90_000)
