@@ -30,6 +30,7 @@ class AugmentationNode(LayerNode):
     """A weightless, shape-keeping random image transform that only acts while training."""
 
     keywords: ClassVar[tuple[str, ...]] = ("augmentation", "augment", "random", "overfitting", "regularization")
+    range_rule: ClassVar[str] = "keep"
 
     def output_shape(self, input_shapes: list[Shape]) -> Shape:
         shape = input_shapes[0]

@@ -13,6 +13,8 @@ from ._common import PADDING, pair_setting
 class Pooling2DNode(LayerNode):
     """Base of the 2-D pooling nodes; subclasses set the identity and ``keras_class``."""
 
+    range_rule = "keep"  # a maximum or an average of pixels stays within their range
+
     keywords: ClassVar[tuple[str, ...]] = ("pooling", "downsample", "subsample", "cnn")
     settings_spec = (
         pair_setting("pool_size", "Pool size", (2, 2),

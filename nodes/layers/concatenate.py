@@ -18,6 +18,7 @@ class ConcatenateNode(MergeNode):
     )
     keywords = MergeNode.keywords + ("concat", "stack", "inception")
     keras_class = "Concatenate"
+    range_rule = "keep"
 
     def output_shape(self, input_shapes: list[Shape]) -> Shape:
         first, second = input_shapes

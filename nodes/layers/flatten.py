@@ -18,6 +18,7 @@ class FlattenNode(LayerNode):
     )
     keywords = ("reshape", "vector", "flat")
     keras_class = "Flatten"
+    range_rule = "keep"
 
     def output_shape(self, input_shapes: list[Shape]) -> Shape:
         return (math.prod(input_shapes[0]),)

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from .errors import ConfigureError
-from .network import LayerDesc, NetworkSpec, Shape
+from .network import INPUT_RANGE, LayerDesc, NetworkSpec, Shape
 from .node import ExecutionContext, Node
 from .ports import Port, PortType, Spec
 
@@ -30,6 +30,10 @@ class LayerNode(Node):
     outputs: ClassVar[tuple[Port, ...]] = (NETWORK_OUT,)
     #: The Keras layer class name, e.g. ``"Conv2D"``.
     keras_class: ClassVar[str] = ""
+    #: How the layer treats the range of pixel values (see ``network.RANGE_RULES``).
+    range_rule: ClassVar[str] = "lost"
+    #: ``"module:function"`` for layers that are not one Keras class (see ``LayerDesc.builder``).
+    builder: ClassVar[str] = ""
 
     def keras_config(self) -> dict[str, Any]:
         """The keyword arguments for the Keras layer constructor (JSON-compatible)."""
@@ -45,17 +49,25 @@ class LayerNode(Node):
     def configure(self, specs: Mapping[str, Spec | None]) -> dict[str, Spec]:
         networks = [self.require(specs, port.name, NetworkSpec) for port in self.inputs]
         shapes = [network.shape for network in networks]
+        config = self.keras_config()
+        if INPUT_RANGE in config.values() and not all(network.carries_pixels() for network in networks):
+            raise ConfigureError(
+                f"{self.name} works on image pixels, but a layer before it (such as Conv2D or "
+                "Dense) has turned them into features: place it right after the Input layer"
+            )
         shape = self.output_shape(shapes)
         if any(d <= 0 for d in shape):
             raise ConfigureError(f"{self.name} would produce an empty output shape {shape}")
         layer = LayerDesc(
             id=self.node_id or self.type_id,
             class_name=self.keras_class,
-            config=tuple(sorted(self.keras_config().items())),
+            config=tuple(sorted(config.items())),
             inputs=tuple(network.output for network in networks),
             output_shape=tuple(int(d) for d in shape),
             params=int(self.param_count(shapes)),
             label=self.name,
+            range_rule=self.range_rule,
+            builder=self.builder,
         )
         if not networks:
             return {NETWORK_OUT.name: NetworkSpec.start(layer)}

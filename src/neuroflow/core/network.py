@@ -9,14 +9,26 @@ data of a network port; only the Network Learner turns it into a real ``keras.Mo
 
 from __future__ import annotations
 
+import importlib
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from .errors import ConfigureError
 
 Shape = tuple[int, ...]
+ValueRange = tuple[float, float]
+
+#: A config value that the model builder replaces by the pixel value range reaching the layer
+#: (e.g. Random Brightness's ``value_range``): the network description cannot know whether the
+#: images arrive as 0-255 or normalised to [0, 1]; the learner, which sees the data, does.
+INPUT_RANGE = "<input value range>"
+
+#: How a layer treats the *range* of the pixel values flowing through it: ``keep`` passes values
+#: through unchanged or mixes them convexly (augmentation, resizing, pooling), ``affine`` scales
+#: and shifts them (Rescaling's ``scale`` and ``offset``), ``lost`` turns them into features
+#: whose range nobody knows (convolutions, dense layers).
+RANGE_RULES = ("keep", "affine", "lost")
 
 
 @dataclass(frozen=True)
@@ -30,10 +42,19 @@ class LayerDesc:
     output_shape: Shape
     params: int
     label: str = ""
+    #: See :data:`RANGE_RULES`.
+    range_rule: str = "lost"
+    #: ``"module:function"`` building this layer when it is not one Keras layer class (a
+    #: pretrained backbone, a model read from a file); called as ``function(desc, inputs,
+    #: value_range)`` with the Keras input tensors, returning the output tensor.
+    builder: str = ""
 
     @property
     def keras_name(self) -> str:
         return f"{self.class_name.lower()}_{self.id}"
+
+    def needs_input_range(self) -> bool:
+        return any(value == INPUT_RANGE for _, value in self.config)
 
     def config_dict(self) -> dict[str, Any]:
         return {key: (list(v) if isinstance(v, tuple) else v) for key, v in self.config}
@@ -65,6 +86,36 @@ class NetworkSpec:
 
     def describe(self) -> str:
         return f"network, shape {format_shape(self.shape)}"
+
+    def carries_pixels(self, layer_id: str | None = None) -> bool:
+        """True when the output of ``layer_id`` (default: the network's output) still holds
+        image pixels whose value range follows from the input's: only ``keep`` and ``affine``
+        layers lie between it and an Input layer."""
+        return self._range_through(layer_id or self.output, (0.0, 1.0)) is not None
+
+    def value_range_at(self, layer_id: str, data_range: ValueRange) -> ValueRange | None:
+        """The pixel value range reaching the input of ``layer_id`` when the images fed to the
+        network span ``data_range``; ``None`` when a layer before it has lost that meaning."""
+        layer = self.by_id[layer_id]
+        ranges = [self._range_through(source, data_range) for source in layer.inputs]
+        if not ranges or any(r is None for r in ranges):
+            return None
+        lows, highs = zip(*ranges, strict=True)  # type: ignore[arg-type]
+        return (min(lows), max(highs))
+
+    def _range_through(self, layer_id: str, data_range: ValueRange) -> ValueRange | None:
+        layer = self.by_id[layer_id]
+        if layer.class_name == "InputLayer":
+            return data_range
+        if layer.range_rule == "lost":
+            return None
+        before = self.value_range_at(layer_id, data_range)
+        if before is None or layer.range_rule == "keep":
+            return before
+        config = dict(layer.config)
+        scale, offset = float(config.get("scale", 1.0)), float(config.get("offset", 0.0))
+        ends = (before[0] * scale + offset, before[1] * scale + offset)
+        return (min(ends), max(ends))
 
     @staticmethod
     def start(layer: LayerDesc) -> NetworkSpec:
@@ -128,21 +179,42 @@ def window_output_shape(
     return out[0], out[1]
 
 
-def build_keras_model(spec: NetworkSpec, *, name: str = "neuroflow_network") -> Any:
-    """Build a functional ``keras.Model`` from a network spec (imports Keras lazily)."""
+def build_keras_model(
+    spec: NetworkSpec, *, name: str = "neuroflow_network", value_range: ValueRange = (0.0, 255.0)
+) -> Any:
+    """Build a functional ``keras.Model`` from a network spec (imports Keras lazily).
+
+    ``value_range`` is the range of the pixel values the model will be fed (the training
+    data's); it fills in every :data:`INPUT_RANGE` placeholder and reaches custom builders.
+    """
     import keras
 
     tensors: dict[str, Any] = {}
     inputs = []
     for layer in spec.layers:
-        config: Mapping[str, Any] = layer.config_dict()
+        config: dict[str, Any] = layer.config_dict()
+        args = [tensors[source] for source in layer.inputs]
         if layer.class_name == "InputLayer":
             tensor = keras.Input(shape=tuple(config["shape"]), name=layer.keras_name)
             inputs.append(tensor)
+        elif layer.builder:
+            module, _, function = layer.builder.partition(":")
+            build = getattr(importlib.import_module(module), function)
+            tensor = build(layer, args, spec.value_range_at(layer.id, value_range))
         else:
+            if layer.needs_input_range():
+                _fill_input_range(spec, layer, config, value_range)
             keras_layer = getattr(keras.layers, layer.class_name)(name=layer.keras_name, **config)
-            args = [tensors[source] for source in layer.inputs]
             tensor = keras_layer(args if len(args) > 1 else args[0])
         tensors[layer.id] = tensor
     model_inputs = inputs if len(inputs) > 1 else inputs[0]
     return keras.Model(inputs=model_inputs, outputs=tensors[spec.output], name=name)
+
+
+def _fill_input_range(spec: NetworkSpec, layer: LayerDesc, config: dict[str, Any], data_range: ValueRange) -> None:
+    reaching = spec.value_range_at(layer.id, data_range)
+    if reaching is None:  # configure refuses this placement; a hand-made spec may not
+        raise ConfigureError(f"{layer.label or layer.class_name} must see image pixels, but a layer before it changes them")
+    for key, value in config.items():
+        if value == INPUT_RANGE:
+            config[key] = [float(reaching[0]), float(reaching[1])]
