@@ -1,8 +1,8 @@
-"""Data nodes: MNIST Reader, Image Folder Reader, Normalizer, Partitioning.
+"""Data nodes: MNIST Reader, Normalizer, Partitioning (the photo readers: test_photo_readers.py).
 
 Everything outside the bundled MNIST is built here in ``tmp_path``: tiny IDX files (gz, raw
-and .npz) written byte by byte from the format description, and PNG files from a small zlib
-encoder, so the tests check the readers against the formats rather than against themselves.
+and .npz) written byte by byte from the format description, so the tests check the readers
+against the formats rather than against themselves.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 import gzip
 import json
 import struct
-import zlib
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,7 @@ from neuroflow.nodes.data.normalizer import NormalizerNode
 from neuroflow.nodes.data.partitioning import PartitioningNode, first_partition, stratified_quotas
 
 from neuroflow.core.data import ImageDataset
-from neuroflow.core.errors import Cancelled, ConfigureError, DataError, NeuroFlowError
+from neuroflow.core.errors import Cancelled, ConfigureError, DataError
 from neuroflow.core.events import NodeProgress
 from neuroflow.core.executor import Executor
 from neuroflow.core.node import CancelToken, ExecutionContext, Node
@@ -64,18 +63,6 @@ def write_split(folder: Path, split: str, images: np.ndarray, labels: np.ndarray
         else:
             (folder / name).write_bytes(data)
 
-
-def png_bytes(pixels: np.ndarray) -> bytes:
-    """A minimal 8-bit PNG (grayscale for (H, W), RGB for (H, W, 3)), filter 0 on every row."""
-    height, width = pixels.shape[:2]
-    color_type = 0 if pixels.ndim == 2 else 2
-
-    def chunk(tag: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data))
-
-    rows = b"".join(b"\x00" + row.astype(np.uint8).tobytes() for row in pixels)
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, color_type, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
 
 
 def run(node: Node, inputs: dict[str, Any] | None = None) -> tuple[dict[str, Any], list[Any]]:
@@ -290,93 +277,6 @@ def test_npz_problems_name_the_arrays(tmp_path: Path) -> None:
     path.write_bytes(b"PK broken")
     with pytest.raises(DataError, match="is not a readable .npz archive"):
         MnistReaderNode({"data_folder": str(tmp_path)}).configure({})
-
-
-# -- Image Folder Reader ---------------------------------------------------------------------
-@pytest.fixture
-def image_folder(tmp_path: Path) -> Path:
-    """Three classes of flat-coloured images of different sizes, one of them a JPEG."""
-    import tensorflow as tf
-
-    root = tmp_path / "shapes"
-    colours = {"blue": (0, 0, 255), "gray": (120, 120, 120), "red": (255, 0, 0)}
-    for name, rgb in colours.items():
-        (root / name).mkdir(parents=True)
-        for index, (height, width) in enumerate([(10, 14), (40, 30), (16, 12)]):
-            pixels = np.ones((height, width, 3), np.uint8) * np.array(rgb, np.uint8)
-            (root / name / f"img{index}.png").write_bytes(png_bytes(pixels))
-    gray = np.full((20, 20, 1), 120, np.uint8)
-    (root / "gray" / "photo.JPG").write_bytes(tf.io.encode_jpeg(gray, quality=100).numpy())
-    (root / "gray" / "gray-only.png").write_bytes(png_bytes(np.full((8, 8), 120, np.uint8)))
-    (root / "red" / "notes.txt").write_text("not an image")
-    return root
-
-
-def test_image_folder_reader_rgb_resized(image_folder: Path) -> None:
-    node = ImageFolderReaderNode({"folder": str(image_folder), "color_mode": "rgb", "size": [16, 12]})
-    spec = node.configure({})["data"]
-    assert spec == DatasetSpec((16, 12, 3), ("blue", "gray", "red"), 11, (0.0, 255.0))
-    data = run(node)[0]["data"]
-    assert data.spec == spec and data.images.dtype == np.uint8
-    assert data.labels.tolist() == [0] * 3 + [1] * 5 + [2] * 3
-    np.testing.assert_array_equal(data.images[0], np.broadcast_to([0, 0, 255], (16, 12, 3)))
-    np.testing.assert_array_equal(data.images[-1], np.broadcast_to([255, 0, 0], (16, 12, 3)))
-    gray = data.images[data.labels == 1]
-    assert np.abs(gray.astype(int) - 120).max() <= 2  # JPEG may be off by a level or two
-
-
-def test_image_folder_reader_grayscale_with_limit(image_folder: Path) -> None:
-    node = ImageFolderReaderNode(
-        {"folder": str(image_folder), "color_mode": "grayscale", "size": [9, 7], "limit_per_class": 2}
-    )
-    assert node.configure({})["data"] == DatasetSpec((9, 7, 1), ("blue", "gray", "red"), 6, (0.0, 255.0))
-    data = run(node)[0]["data"]
-    assert data.images.shape == (6, 9, 7, 1)
-    assert data.labels.tolist() == [0, 0, 1, 1, 2, 2]
-    means = [data.images[data.labels == k].mean() for k in range(3)]
-    assert means[0] < 40 and abs(means[1] - 120) <= 2 and 60 < means[2] < 90  # blue darkest, red ~76
-
-
-def test_image_folder_reader_refuses_unusable_folders(tmp_path: Path) -> None:
-    def problem(folder: Path | str) -> str:
-        with pytest.raises(NeuroFlowError) as caught:
-            ImageFolderReaderNode({"folder": str(folder)}).configure({})
-        return str(caught.value)
-
-    assert "no folder chosen" in problem("")
-    assert "image folder not found" in problem(tmp_path / "missing")
-    empty = tmp_path / "empty"
-    empty.mkdir()
-    assert f"image folder {empty} is empty" in problem(empty)
-    flat = tmp_path / "flat"
-    flat.mkdir()
-    (flat / "a.png").write_bytes(png_bytes(np.zeros((4, 4), np.uint8)))
-    assert f"image folder {flat} has no class sub-folders" in problem(flat)
-    (flat / "cats").mkdir()
-    (flat / "cats" / "readme.txt").write_text("no pictures")
-    assert f"class folder {flat / 'cats'} holds no PNG or JPEG images" in problem(flat)
-
-
-def test_image_folder_reader_names_an_undecodable_file(tmp_path: Path) -> None:
-    (tmp_path / "a").mkdir()
-    (tmp_path / "a" / "good.png").write_bytes(png_bytes(np.zeros((4, 4), np.uint8)))
-    (tmp_path / "a" / "torn.png").write_bytes(png_bytes(np.zeros((4, 4), np.uint8))[:30])
-    node = ImageFolderReaderNode({"folder": str(tmp_path)})
-    assert node.configure({})["data"].count == 2
-    with pytest.raises(DataError, match=r"cannot decode image .*torn\.png"):
-        run(node)
-
-
-def test_image_folder_scan_notices_new_files(tmp_path: Path) -> None:
-    (tmp_path / "a").mkdir()
-    (tmp_path / "a" / "1.png").write_bytes(png_bytes(np.zeros((4, 4), np.uint8)))
-    node = ImageFolderReaderNode({"folder": str(tmp_path)})
-    assert node.configure({})["data"].count == 1
-    (tmp_path / "b").mkdir()
-    (tmp_path / "b" / "1.png").write_bytes(png_bytes(np.zeros((4, 4), np.uint8)))
-    (tmp_path / "a" / "2.png").write_bytes(png_bytes(np.zeros((4, 4), np.uint8)))
-    spec = node.configure({})["data"]
-    assert spec.count == 3 and spec.class_names == ("a", "b")
 
 
 # -- Normalizer ------------------------------------------------------------------------------

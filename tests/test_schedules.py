@@ -100,7 +100,7 @@ def test_a_learner_saved_before_schedules_existed_loads_with_a_constant_rate(tmp
     assert node["lr_schedule"] == "constant" and node["learning_rate"] == learner["settings"]["learning_rate"]
     fileformat.save(workflow, tmp_path / "new.workflow")
     saved = json.loads((tmp_path / "new.workflow").read_text())
-    assert next(n for n in saved["nodes"] if n["id"] == "learner")["version"] == 2
+    assert next(n for n in saved["nodes"] if n["id"] == "learner")["version"] == type(node).version
 
 
 def test_the_command_line_shows_each_epochs_rate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

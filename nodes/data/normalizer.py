@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import numpy as np
-
-from neuroflow.core.data import ImageDataset
+from neuroflow.core.data import ImageData
 from neuroflow.core.errors import ConfigureError
 from neuroflow.core.node import ExecutionContext, Node
 from neuroflow.core.ports import DatasetSpec, Port, PortType, Spec
@@ -24,7 +22,8 @@ class NormalizerNode(Node):
     description = (
         "Scales pixel values linearly from the dataset's value range (0-255 for the readers) "
         "to [0, 1] or [-1, 1] and stores them as 32-bit floats. Networks learn faster and more "
-        "reliably on small, centred inputs, so put this between a reader and a learner."
+        "reliably on small, centred inputs, so put this between a reader and a learner. Images "
+        "read from files are not loaded here: the scaling is applied as they are decoded."
     )
     keywords = ("scale", "normalise", "normalize", "rescale", "preprocess", "float", "min-max")
     inputs = (Port("data", PortType.IMAGES, "images", help="Images with a known value range."),)
@@ -44,21 +43,12 @@ class NormalizerNode(Node):
         }
 
     def execute(self, inputs: Mapping[str, Any], ctx: ExecutionContext) -> dict[str, Any]:
-        dataset: ImageDataset = inputs["data"]
-        low, high = _check_range(dataset.value_range)
+        dataset: ImageData = inputs["data"]
+        _check_range(dataset.value_range)
         target_low, target_high = RANGES[self["range"]]
-        # A fresh array, so scaling in place is safe. Dividing by the width (not multiplying by
-        # its inverse) maps the range ends exactly: 255 -> 1.0, never 1.0000001.
-        images = dataset.images.astype(np.float32)
-        images -= np.float32(low)
-        images /= np.float32(high - low)
-        if target_high - target_low != 1.0:
-            images *= np.float32(target_high - target_low)
-        images += np.float32(target_low)
-        ctx.progress(1.0, f"scaled {len(dataset):,} images to [{target_low:g}, {target_high:g}]")
-        normalized = ImageDataset(
-            images, dataset.labels, dataset.class_names, (target_low, target_high), dataset.source
-        )
+        normalized = dataset.rescaled((target_low, target_high))
+        done = "scaled" if dataset.in_memory else "will scale (while decoding)"
+        ctx.progress(1.0, f"{done} {len(dataset):,} images to [{target_low:g}, {target_high:g}]")
         return {"data": normalized}
 
 

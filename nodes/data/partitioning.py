@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from neuroflow.core.data import ImageDataset
+from neuroflow.core.data import ImageData
 from neuroflow.core.errors import ConfigureError
 from neuroflow.core.node import ExecutionContext, Node
 from neuroflow.core.ports import DatasetSpec, Port, PortType, Spec
@@ -24,7 +24,8 @@ class PartitioningNode(Node):
         "Splits a dataset in two: the first partition gets a fraction or a fixed number of the "
         "images, the second gets the rest. Stratified splitting keeps every class's share the "
         "same in both parts; images are picked at random (reproducibly, from the seed) or "
-        "taken from the top. Both partitions keep the images' original order."
+        "taken from the top. Both partitions keep the images' original order. Images read from "
+        "files are split as a list of files, without loading them."
     )
     keywords = ("split", "train", "test", "validation", "holdout", "sample", "stratified", "subset")
     inputs = (Port("data", PortType.IMAGES, "images", help="The dataset to split."),)
@@ -86,7 +87,7 @@ class PartitioningNode(Node):
         }
 
     def execute(self, inputs: Mapping[str, Any], ctx: ExecutionContext) -> dict[str, Any]:
-        dataset: ImageDataset = inputs["data"]
+        dataset: ImageData = inputs["data"]
         size = self.first_size(len(dataset))
         chosen = first_partition(
             dataset.labels, size, stratified=self["stratified"],

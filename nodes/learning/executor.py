@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from neuroflow.core.data import ImageDataset, Predictions, TrainedModel
+from neuroflow.core.data import ImageData, ImageDataset, Predictions, TrainedModel
 from neuroflow.core.errors import ConfigureError
 from neuroflow.core.node import ExecutionContext, Node
 from neuroflow.core.ports import DatasetSpec, ModelSpec, Port, PortType, PredictionsSpec, Spec
@@ -27,7 +27,8 @@ class NetworkExecutorNode(Node):
         "Applies a trained model to images and outputs, for every image, the probability of each "
         "class and the predicted class (the most probable one), next to the true label. Connect "
         "a Scorer to measure accuracy, or look at the table of predictions. Images are processed "
-        "in batches, so large datasets fit in memory and Cancel acts between batches."
+        "in batches (images in files are decoded in parallel while earlier batches are "
+        "predicted), so large datasets fit in memory and Cancel acts between batches."
     )
     keywords = ("predict", "inference", "apply", "classify", "probabilities")
     inputs = (
@@ -57,7 +58,7 @@ class NetworkExecutorNode(Node):
         from neuroflow.training.shapes import check_labels, model_inputs
 
         trained: TrainedModel = inputs["model"]
-        dataset: ImageDataset = inputs["images"]
+        dataset: ImageData = inputs["images"]
         spec = trained.spec
         self.configure({"model": spec, "images": dataset.spec})
         check_labels(dataset.labels, len(dataset.class_names), data_what="the images")
@@ -69,8 +70,10 @@ class NetworkExecutorNode(Node):
                 f"images are labelled {', '.join(dataset.class_names[:5])}...; predictions use the "
                 "images' class names in the same order"
             )
-        x = model_inputs(dataset.images, spec.input_shape)
-        outputs = self._predict(trained.model, x, ctx)
+        if isinstance(dataset, ImageDataset):
+            outputs = self._predict(trained.model, model_inputs(dataset.images, spec.input_shape), ctx)
+        else:
+            outputs = self._predict_files(trained.model, dataset, spec.input_shape, ctx)
         probabilities = self._as_probabilities(outputs, ctx)
         predicted = probabilities.argmax(axis=1) if len(probabilities) else np.zeros(0, dtype=np.int64)
         return {"predictions": Predictions(probabilities, predicted, dataset)}
@@ -83,11 +86,35 @@ class NetworkExecutorNode(Node):
         for start in range(0, total, batch):
             ctx.progress(start / total, f"{start:,} of {total:,} images")
             stop = min(start + batch, total)
-            chunk = x[start:stop]
-            if len(chunk) < batch < total:  # pad the last batch: a new shape would retrace the model
-                chunk = np.concatenate([chunk, np.zeros((batch - len(chunk), *x.shape[1:]), x.dtype)])
-            result = np.asarray(model.predict_on_batch(chunk))
-            out[start:stop] = result[: stop - start].reshape(stop - start, units)
+            out[start:stop] = _predict_batch(model, x[start:stop], batch, total, units)
+        ctx.progress(1.0, f"{total:,} images")
+        return out
+
+    def _predict_files(self, model: Any, dataset: Any, input_shape: tuple[int, ...], ctx: ExecutionContext) -> np.ndarray:
+        """Predict images decoded by the ``tf.data`` pipeline; an image that cannot be decoded
+        is an error here (the predictions must stay aligned with the labels)."""
+        import dataclasses
+
+        from neuroflow.training.pipeline import decode_failure, file_pipeline
+
+        strict = dataclasses.replace(dataset, on_error="fail")
+        batch = self["batch_size"]
+        total = len(dataset)
+        units = int(model.output_shape[-1])
+        out = np.empty((total, units), dtype=np.float32)
+        pipeline = file_pipeline(strict, batch_size=batch, input_shape=input_shape, progress=ctx.progress)
+        start = 0
+        try:
+            for images in pipeline:
+                ctx.progress(start / max(total, 1), f"{start:,} of {total:,} images")
+                chunk = images.numpy()
+                stop = start + len(chunk)
+                out[start:stop] = _predict_batch(model, chunk, batch, total, units)
+                start = stop
+        except Exception as exc:
+            if type(exc).__module__.startswith("tensorflow"):
+                raise decode_failure(strict, exc) from None
+            raise
         ctx.progress(1.0, f"{total:,} images")
         return out
 
@@ -109,3 +136,12 @@ class NetworkExecutorNode(Node):
         )
         shifted = np.exp(outputs - outputs.max(axis=1, keepdims=True))
         return (shifted / shifted.sum(axis=1, keepdims=True)).astype(np.float32)
+
+
+def _predict_batch(model: Any, chunk: np.ndarray, batch: int, total: int, units: int) -> np.ndarray:
+    """Outputs for one batch; a short last batch is padded, since a new shape would retrace."""
+    count = len(chunk)
+    if count < batch < total:
+        chunk = np.concatenate([chunk, np.zeros((batch - count, *chunk.shape[1:]), chunk.dtype)])
+    result = np.asarray(model.predict_on_batch(chunk))
+    return result[:count].reshape(count, units)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import math
 import time
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
-from neuroflow.core.data import ImageDataset, TrainedModel
+from neuroflow.core.data import ImageData, TrainedModel
 from neuroflow.core.errors import Cancelled, ConfigureError
 from neuroflow.core.events import TrainingEnded
 from neuroflow.core.network import NetworkSpec, format_shape
@@ -15,8 +15,9 @@ from neuroflow.core.node import ExecutionContext, Node
 from neuroflow.core.ports import DatasetSpec, ModelSpec, Port, PortType, Spec
 from neuroflow.core.settings import BoolSetting, ChoiceSetting, FloatSetting, IntSetting
 from neuroflow.training.compile import LOSS_LABELS, LOSSES, MONITORS, OPTIMIZER_LABELS, OPTIMIZERS
+from neuroflow.training.feeding import CLASS_WEIGHT_LABELS, CLASS_WEIGHTS, Feeding
 from neuroflow.training.schedules import SCHEDULE_LABELS, SCHEDULES, Schedule
-from neuroflow.training.shapes import needs_reshape, reshape_note
+from neuroflow.training.shapes import needs_reshape
 
 
 class NetworkLearnerNode(Node):
@@ -28,13 +29,18 @@ class NetworkLearnerNode(Node):
         "into it, compiles it with the chosen loss and optimizer and fits it for a number of "
         "epochs, streaming loss and accuracy to the training monitor. Validation data can come "
         "from a second dataset or from a share of the training data; early stopping ends "
-        "training when the monitored metric stops improving. The same seed gives the same "
-        "trained weights. Stop keeps the model trained so far; Cancel discards it."
+        "training when the monitored metric stops improving, and the best epoch's weights can "
+        "be kept. Class weights balance rare classes. Images read from files are decoded in "
+        "parallel while training. The same seed gives the same trained weights. Stop keeps the "
+        "model trained so far; Cancel discards it."
     )
     keywords = ("train", "fit", "keras", "optimizer", "loss", "epochs", "early stopping",
-                "learning rate", "schedule", "decay", "cosine", "plateau")
+                "learning rate", "schedule", "decay", "cosine", "plateau", "class weights",
+                "imbalanced", "best epoch", "top-k")
     #: 2 added the learning-rate schedule; older files get the constant schedule.
-    version = 2
+    #: 3 added class weights and top-k accuracy, and made "keep the best epoch" work without
+    #: early stopping (off unless early stopping with restore was on).
+    version = 3
     inputs = (
         Port("network", PortType.NETWORK, "network", help="The network's output layer."),
         Port("training", PortType.IMAGES, "training data", help="Labelled images to learn from."),
@@ -85,17 +91,34 @@ class NetworkLearnerNode(Node):
         FloatSetting("validation_split", "Validation split", 0.0, minimum=0.0, maximum=0.9,
                      help="Share of the training images held out for validation, drawn per class "
                           "(0 = none). Ignored when validation data is connected."),
+        ChoiceSetting("class_weights", "Class weights", "none", choices=CLASS_WEIGHTS,
+                      choice_labels=CLASS_WEIGHT_LABELS,
+                      help="Balanced weighs each image by how rare its class is (total images / "
+                           "(classes x images of the class)), so a class with few images counts as "
+                           "much as one with many. Use it when classes are imbalanced."),
+        IntSetting("top_k", "Top-k accuracy", 0, minimum=0, maximum=1000,
+                   help="Also report top-k accuracy: an image counts as right when its class is "
+                        "among the k most probable (0 = off; 5 is common with many classes)."),
         BoolSetting("early_stopping", "Early stopping", False,
                     help="Stop when the monitored metric has not improved for 'patience' epochs."),
-        ChoiceSetting("monitor", "Monitored metric", "val_loss", choices=MONITORS,
-                      visible_when=("early_stopping", (True,)),
-                      help="Metric watched by early stopping; val_ metrics need validation data."),
         IntSetting("patience", "Patience", 3, minimum=0, maximum=10_000,
                    visible_when=("early_stopping", (True,)),
                    help="Epochs without improvement before training stops."),
-        BoolSetting("restore_best", "Restore best weights", True, visible_when=("early_stopping", (True,)),
-                    help="After early stopping, keep the weights of the best epoch, not the last."),
+        BoolSetting("restore_best", "Keep the best epoch", False,
+                    help="When training ends, go back to the weights of the epoch with the best "
+                         "monitored metric, not the last epoch's (with or without early stopping)."),
+        ChoiceSetting("monitor", "Monitored metric", "val_loss", choices=MONITORS,
+                      help="What early stopping and 'keep the best epoch' watch; val_ metrics need "
+                           "validation data."),
     )
+
+    @classmethod
+    def migrate_settings(cls, from_version: int, settings: dict[str, Any]) -> dict[str, Any]:
+        if from_version < 3:
+            # Version 2 restored the best weights only as part of early stopping (default on).
+            settings["restore_best"] = bool(settings.get("early_stopping", False)) and bool(
+                settings.get("restore_best", True))
+        return settings
 
     # -- configure ------------------------------------------------------------------------
     def configure(self, specs: Mapping[str, Spec | None]) -> dict[str, Spec]:
@@ -115,10 +138,18 @@ class NetworkLearnerNode(Node):
                     f"training data has {_names(training.class_names)}"
                 )
         split = self["validation_split"] if validation is None else 0.0
-        if self["early_stopping"] and self["monitor"].startswith("val_") and validation is None and split == 0:
+        watching = self["early_stopping"] or self["restore_best"]
+        if watching and self["monitor"].startswith("val_") and validation is None and split == 0:
+            what = "early stopping" if self["early_stopping"] else "keeping the best epoch"
             raise ConfigureError(
-                f"early stopping on '{self['monitor']}' needs validation data: connect a validation "
+                f"{what} on '{self['monitor']}' needs validation data: connect a validation "
                 "dataset, set a validation split, or monitor 'loss' or 'accuracy'"
+            )
+        classes = len(training.class_names)
+        if self["top_k"] and (self["top_k"] >= classes or network.shape[0] == 1):
+            raise ConfigureError(
+                f"setting 'top_k': top-{self['top_k']} accuracy needs more than {self['top_k']} classes "
+                f"and one output per class (the data has {classes} classes); set it below {classes} or to 0"
             )
         if self["lr_schedule"] != "constant" and self["min_learning_rate"] > self["learning_rate"]:
             raise ConfigureError(
@@ -166,47 +197,60 @@ class NetworkLearnerNode(Node):
         import keras
 
         from neuroflow.core.network import build_keras_model
+        from neuroflow.training.best_epoch import best_epoch_callback
         from neuroflow.training.bridge import training_callback
-        from neuroflow.training.compile import make_accuracy, make_optimizer
+        from neuroflow.training.compile import make_accuracy, make_optimizer, make_top_k
+        from neuroflow.training.feeding import fit_data
         from neuroflow.training.schedules import learning_rate, schedule_callbacks
 
         network: NetworkSpec = inputs["network"]
-        training: ImageDataset = inputs["training"]
-        validation: ImageDataset | None = inputs.get("validation")
+        training: ImageData = inputs["training"]
+        validation: ImageData | None = inputs.get("validation")
         configured = self.configure(
             {"network": network, "training": training.spec,
              "validation": validation.spec if validation is not None else None}
         )["model"]
         assert isinstance(configured, ModelSpec)
         self._warn_about_output(network, ctx)
-        x, y, validation_data = self._arrays(training, validation, configured, network.shape[0], ctx)
+        units = network.shape[0]
+        data = fit_data(training, validation, self.feeding(configured.input_shape, units), ctx.warn, ctx.progress)
         ctx.check_cancelled()
 
-        epochs, batch_size = self["epochs"], self["batch_size"]
-        batches = math.ceil(len(x) / batch_size)
+        epochs = self["epochs"]
         schedule, base = self.schedule(), self["learning_rate"]
         keras.utils.set_random_seed(self["seed"])
-        model = build_keras_model(network)
+        model = build_keras_model(network, value_range=training.value_range)
+        metrics = [make_accuracy(self["loss"], units)]
+        if self["top_k"]:
+            metrics.append(make_top_k(self["loss"], self["top_k"]))
         model.compile(
-            optimizer=make_optimizer(self["optimizer"], learning_rate(schedule, base, epochs * batches),
+            optimizer=make_optimizer(self["optimizer"], learning_rate(schedule, base, epochs * data.batches),
                                      self["momentum"]),
             loss=self["loss"],
-            metrics=[make_accuracy(self["loss"], network.shape[0])],
+            metrics=metrics,
         )
         # The schedule's callbacks add the learning rate to the epoch logs the bridge reports.
-        scheduling = schedule_callbacks(schedule, base, "val_loss" if validation_data is not None else "loss")
-        bridge = training_callback(ctx, epochs=epochs, batches_per_epoch=batches, samples=len(x))
+        scheduling = schedule_callbacks(schedule, base, "val_loss" if data.validation is not None else "loss")
+        bridge = training_callback(ctx, epochs=epochs, batches_per_epoch=data.batches, samples=data.samples)
         early = self._early_stopping(keras)
+        best = best_epoch_callback(self["monitor"]) if self["restore_best"] else None
+        extra = [c for c in (early, best) if c is not None]
         ctx.check_cancelled()
         started = time.perf_counter()
         try:
-            history = model.fit(
-                x, y, batch_size=batch_size, epochs=epochs, shuffle=self["shuffle"],
-                validation_data=validation_data,
-                callbacks=[*scheduling, bridge, *([early] if early else [])], verbose=0,
-            )
-        except BaseException:
+            with warnings.catch_warnings():
+                # A file pipeline that skips undecodable images has no known length, which Keras
+                # reports once per fit as "ran out of data"; training goes on correctly regardless.
+                warnings.filterwarnings("ignore", message="Your input ran out of data")
+                history = model.fit(
+                    data.x, data.y, batch_size=data.batch_size, epochs=epochs, shuffle=data.shuffle,
+                    validation_data=data.validation, class_weight=data.class_weight,
+                    callbacks=[*scheduling, bridge, *extra], verbose=0,
+                )
+        except BaseException as exc:
             ctx.emit(TrainingEnded(ctx.node_id, bridge.epochs_run, "failed"))
+            if data.files and _is_tf_error(exc):
+                raise _data_problem(exc, data.files) from None
             raise
         seconds = time.perf_counter() - started
         if ctx.token.cancelled:
@@ -218,43 +262,19 @@ class NetworkLearnerNode(Node):
             reason = "early stopping"
         else:
             reason = "completed"
+        if best is not None and best.best_epoch and best.best_epoch != bridge.epochs_run:
+            reason += f"; kept epoch {best.best_epoch} (best {self['monitor']} {best.best:.4g})"
         ctx.emit(TrainingEnded(ctx.node_id, bridge.epochs_run, reason))
-        metrics = {key: [float(v) for v in values] for key, values in history.history.items()}
-        return {"model": TrainedModel(model, training.class_names, metrics, reason, seconds)}
+        logged = {key: [float(v) for v in values] for key, values in history.history.items()}
+        return {"model": TrainedModel(model, training.class_names, logged, reason, seconds)}
 
-    def _arrays(
-        self,
-        training: ImageDataset,
-        validation: ImageDataset | None,
-        spec: ModelSpec,
-        units: int,
-        ctx: ExecutionContext,
-    ) -> tuple[Any, Any, tuple[Any, Any] | None]:
-        """``x``, ``y`` and the validation pair as ``fit`` wants them; warns about reshapes."""
-        from neuroflow.training.shapes import check_labels, model_inputs
-        from neuroflow.training.targets import stratified_split, training_targets
-
-        classes, loss = len(training.class_names), self["loss"]
-        for data, what in ((training, "the training data"), (validation, "the validation data")):
-            if data is None:
-                continue
-            check_labels(data.labels, classes, data_what=what)
-            if needs_reshape(data.spec.shape, spec.input_shape, data_what=what):
-                ctx.warn(reshape_note(data.spec.shape, spec.input_shape, data_what=what))
-        x = model_inputs(training.images, spec.input_shape)
-        y = training_targets(training.labels, classes, loss, units)
-        if validation is not None:
-            if self["validation_split"] > 0:
-                ctx.warn("validation data is connected, so the validation split setting is ignored")
-            pair = (
-                model_inputs(validation.images, spec.input_shape),
-                training_targets(validation.labels, classes, loss, units),
-            )
-            return x, y, pair
-        if self["validation_split"] > 0:
-            kept, held_out = stratified_split(training.labels, self["validation_split"], self["seed"])
-            return x[kept], y[kept], (x[held_out], y[held_out])
-        return x, y, None
+    def feeding(self, input_shape: tuple[int, ...], output_units: int) -> Feeding:
+        """How these settings shape the data handed to ``fit``."""
+        return Feeding(
+            input_shape=input_shape, loss=self["loss"], output_units=output_units,
+            batch_size=self["batch_size"], shuffle=self["shuffle"], seed=self["seed"],
+            validation_split=self["validation_split"], class_weights=self["class_weights"],
+        )
 
     def schedule(self) -> Schedule:
         """The learning-rate schedule these settings describe."""
@@ -265,11 +285,12 @@ class NetworkLearnerNode(Node):
         if not self["early_stopping"]:
             return None
         monitor = self["monitor"]
+        # Restoring the best weights is the BestEpoch callback's job, with or without early stopping.
         return keras.callbacks.EarlyStopping(
             monitor=monitor,
             patience=self["patience"],
             mode="max" if monitor.endswith("accuracy") else "min",
-            restore_best_weights=self["restore_best"],
+            restore_best_weights=False,
         )
 
     def _warn_about_output(self, network: NetworkSpec, ctx: ExecutionContext) -> None:
@@ -287,6 +308,18 @@ class NetworkLearnerNode(Node):
                 f"the last layer's activation is '{activation}'; {loss.replace('_', ' ')} expects "
                 f"{expected} probabilities"
             )
+
+
+def _is_tf_error(exc: BaseException) -> bool:
+    return type(exc).__module__.startswith("tensorflow")
+
+
+def _data_problem(exc: BaseException, files: tuple[Any, ...]) -> BaseException:
+    """A TensorFlow error while reading files, as one line naming the images it comes from."""
+    from neuroflow.training.pipeline import decode_failure, find_undecodable
+
+    culprit = next((d for d in files if len(files) == 1 or find_undecodable(d, limit=1)), files[0])
+    return decode_failure(culprit, exc)
 
 
 def _names(names: tuple[str, ...]) -> str:

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .core.errors import NeuroFlowError, SettingError
+from .core.settings import PathSetting
 from .core.workflow import Workflow
 
 EXIT_FAILED = 1
@@ -92,6 +93,10 @@ def apply_override(workflow: Workflow, text: str) -> None:
         item = workflow.node(node_key)
         setting = item.node.setting(setting_name)
         parsed = setting.parse(value)
+        if isinstance(setting, PathSetting) and parsed.strip():
+            # Typed on the command line, a relative path means the current folder, as in any
+            # command; saved in the workflow it would mean the workflow's folder.
+            parsed = os.path.abspath(os.path.expanduser(parsed.strip()))
         workflow.set_setting(item.id, setting_name, parsed)
     except SettingError as exc:
         raise SettingError(f"--set {text}: {exc.bare_message}", setting=setting_name) from None

@@ -72,8 +72,11 @@ def dumps(workflow: Workflow) -> str:
 
 
 def save(workflow: Workflow, path: str | os.PathLike[str]) -> None:
-    """Write ``workflow`` to ``path`` atomically."""
+    """Write ``workflow`` to ``path`` atomically; relative paths in its settings now resolve
+    against the file's folder."""
     atomic_write_text(Path(path), dumps(workflow))
+    if workflow.folder != Path(path).parent.resolve():
+        workflow.set_folder(Path(path).parent)
 
 
 def atomic_write_text(path: Path, text: str) -> None:
@@ -103,11 +106,16 @@ def load(path: str | os.PathLike[str], registry: Registry | None = None, *, stri
         raise WorkflowFileError("file not found", file=str(path)) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise WorkflowFileError(f"cannot read the file ({exc})", file=str(path)) from None
-    return loads(text, registry, strict=strict, file=str(path))
+    return loads(text, registry, strict=strict, file=str(path), folder=path.parent)
 
 
 def loads(
-    text: str, registry: Registry | None = None, *, strict: bool = True, file: str | None = None
+    text: str,
+    registry: Registry | None = None,
+    *,
+    strict: bool = True,
+    file: str | None = None,
+    folder: str | os.PathLike[str] | None = None,
 ) -> Workflow:
     try:
         data = json.loads(text)
@@ -115,12 +123,18 @@ def loads(
         raise WorkflowFileError(
             f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}", file=file
         ) from None
-    return from_dict(data, registry, strict=strict, file=file)
+    return from_dict(data, registry, strict=strict, file=file, folder=folder)
 
 
 def from_dict(
-    data: Any, registry: Registry | None = None, *, strict: bool = True, file: str | None = None
+    data: Any,
+    registry: Registry | None = None,
+    *,
+    strict: bool = True,
+    file: str | None = None,
+    folder: str | os.PathLike[str] | None = None,
 ) -> Workflow:
+    """A workflow from parsed JSON; relative paths in its settings resolve against ``folder``."""
     def fail(json_path: str, reason: str) -> WorkflowFileError:
         return WorkflowFileError(reason, file=file, json_path=json_path)
 
@@ -143,6 +157,7 @@ def from_dict(
         version += 1
 
     workflow = Workflow(registry)
+    workflow.folder = Path(folder).resolve() if folder is not None else None
     nodes = _expect(data, "nodes", list, fail)
     layout = data.get("layout", {})
     if not isinstance(layout, dict):

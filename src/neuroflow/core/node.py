@@ -13,9 +13,11 @@ Instances hold one workflow node's settings; the workflow owns ids, labels and w
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, ClassVar
 
 from .errors import Cancelled, ConfigureError, SettingError
@@ -88,6 +90,9 @@ class Node:
     def __init__(self, settings: Mapping[str, Any] | None = None) -> None:
         #: The stable id of the workflow node this instance belongs to (set by the workflow).
         self.node_id = ""
+        #: The folder of the workflow file, against which relative paths in settings resolve
+        #: (set by the workflow; ``None`` for an unsaved workflow: the current folder).
+        self.base_folder: Path | None = None
         self.settings: dict[str, Any] = {s.name: s.default for s in self.settings_spec}
         for key, value in (settings or {}).items():
             self.set(key, value)
@@ -121,6 +126,14 @@ class Node:
         setting override this and bump ``version``.
         """
         return settings
+
+    def resolve_path(self, text: str) -> Path:
+        """A path setting's value as a path: ``~`` expanded, and a relative path taken from the
+        workflow file's folder, so that a workflow and its data can move together."""
+        path = Path(os.path.expanduser(text.strip()))
+        if not path.is_absolute() and self.base_folder is not None:
+            return self.base_folder / path
+        return path
 
     # -- ports ----------------------------------------------------------------------------
     @classmethod

@@ -8,10 +8,12 @@ has no cycle - and resets the edited node and everything downstream, as KNIME do
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from .errors import ConfigureError, ConnectionRefused, NeuroFlowError, SettingError
@@ -69,6 +71,16 @@ class Workflow:
         self.connections: list[Connection] = []
         self._listeners: list[Listener] = []
         self._bulk_depth = 0
+        #: The folder of the workflow's file; relative paths in settings resolve against it.
+        self.folder: Path | None = None
+
+    def set_folder(self, folder: str | os.PathLike[str] | None) -> None:
+        """Where the workflow file lives (after loading or saving it); re-configures, as the
+        meaning of relative paths in settings changes, but keeps results already computed."""
+        self.folder = Path(folder).resolve() if folder is not None else None
+        for item in self.nodes.values():
+            item.node.base_folder = self.folder
+        self.configure()
 
     @contextmanager
     def bulk_edit(self) -> Iterator[Workflow]:
@@ -129,6 +141,7 @@ class Workflow:
         if node_id in self.nodes:
             raise ConfigureError(f"a node with id '{node_id}' already exists")
         node.node_id = node_id
+        node.base_folder = self.folder
         item = WorkflowNode(node_id, node, label or node.name, position)
         self.nodes[node_id] = item
         self.configure()

@@ -1,14 +1,17 @@
-"""Reading image datasets with numpy alone: IDX files (raw or gzipped), ``.npz`` archives,
-the MNIST family, and folders of images with one sub-folder per class.
+"""Reading image datasets: IDX files (raw or gzipped), ``.npz`` archives, the MNIST family,
+folders of images with one sub-folder per class, CSV image lists, and downloads.
 
-Reader nodes call :func:`inspect_split` or :func:`scan_image_folder` in ``configure`` - these
-look at file headers and folder listings only - and the matching loaders in ``execute``. Only
-decoding PNG/JPEG needs TensorFlow, and it is imported inside :func:`load_image_folder`.
+Reader nodes call :func:`inspect_split`, :func:`scan_image_folder` or :func:`read_image_list`
+in ``configure`` - these look at file headers, folder listings and the CSV only - and the
+matching loaders in ``execute``. Photos are never decoded here: file-backed datasets are
+decoded by the ``tf.data`` pipeline of :mod:`neuroflow.training.pipeline` while training.
 Every problem is raised as a one-line :class:`~neuroflow.core.errors.DataError` naming the file.
 """
 
 from .idx import IdxHeader, read_idx, read_idx_header
-from .image_folder import IMAGE_SUFFIXES, FolderScan, load_image_folder, scan_image_folder
+from .image_files import IMAGE_SUFFIXES, ImageInfo, UnreadableImage, probe
+from .image_folder import FolderScan, scan_image_folder
+from .image_list import ImageList, ListColumns, read_image_list
 from .mnist import COLLECTIONS, Collection, SplitFiles, SplitInfo, inspect_split, load_split, locate_split
 from .npz import NpyHeader, read_npz_array, read_npz_headers
 
@@ -18,15 +21,20 @@ __all__ = [
     "Collection",
     "FolderScan",
     "IdxHeader",
+    "ImageInfo",
+    "ImageList",
+    "ListColumns",
     "NpyHeader",
     "SplitFiles",
     "SplitInfo",
+    "UnreadableImage",
     "inspect_split",
-    "load_image_folder",
     "load_split",
     "locate_split",
+    "probe",
     "read_idx",
     "read_idx_header",
+    "read_image_list",
     "read_npz_array",
     "read_npz_headers",
     "scan_image_folder",

@@ -1,28 +1,24 @@
-"""Folders of images with one sub-folder per class (``cats/001.png``, ``dogs/a.jpg``, ...).
+"""Folders of images with one sub-folder per class (``cats/001.png``, ``dogs/2019/a.jpg``, ...).
 
-:func:`scan_image_folder` only lists files, so a reader's ``configure`` can count images per
-class cheaply; as it runs after every edit of a workflow, the listing is cached until the
-folder or one of its class folders changes (their modification times). Decoding and resizing
-use TensorFlow, imported inside :func:`load_image_folder` only.
+:func:`scan_image_folder` only lists files - nothing is opened - so a reader's ``configure`` can
+count images per class after every edit of a workflow, even for a hundred thousand photos.
+Class folders may hold images in nested sub-folders, and symbolic links are followed (to
+folders and to files; a link that loops back is visited once). The listing is cached until
+one of the folders visited changes (their modification times).
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import numpy as np
 
 from neuroflow.core.errors import DataError
 
-from .idx import Progress
-
-#: File name endings read as images (compared case-insensitively).
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+from .image_files import FORMATS_TEXT, IMAGE_SUFFIXES
 
 _CACHE_SIZE = 16
-_cache: dict[Path, tuple[tuple[Any, ...], FolderScan]] = {}
+_cache: dict[Path, tuple[tuple[tuple[str, int], ...], FolderScan]] = {}
 
 
 @dataclass(frozen=True)
@@ -31,9 +27,11 @@ class FolderScan:
 
     folder: Path
     class_names: tuple[str, ...]
-    files: tuple[tuple[Path, ...], ...]  # per class, sorted by name
+    files: tuple[tuple[str, ...], ...]  # per class, absolute paths sorted by relative path
+    #: (folder, mtime_ns) of every folder visited: the listing is valid while these hold.
+    key: tuple[tuple[str, int], ...] = ()
 
-    def selected(self, limit_per_class: int = 0) -> tuple[tuple[Path, ...], ...]:
+    def selected(self, limit_per_class: int = 0) -> tuple[tuple[str, ...], ...]:
         """The first ``limit_per_class`` files of each class in name order (0 keeps all)."""
         if limit_per_class <= 0:
             return self.files
@@ -41,6 +39,9 @@ class FolderScan:
 
     def count(self, limit_per_class: int = 0) -> int:
         return sum(len(paths) for paths in self.selected(limit_per_class))
+
+    def counts(self, limit_per_class: int = 0) -> tuple[int, ...]:
+        return tuple(len(paths) for paths in self.selected(limit_per_class))
 
 
 def scan_image_folder(folder: str | Path) -> FolderScan:
@@ -50,11 +51,14 @@ def scan_image_folder(folder: str | Path) -> FolderScan:
         raise DataError(f"image folder not found: {path}")
     if not path.is_dir():
         raise DataError(f"{path} is a file; expected a folder with one sub-folder per class")
-    entries = list(path.iterdir())
-    class_dirs = sorted(
-        (entry for entry in entries if entry.is_dir() and not entry.name.startswith(".")),
-        key=lambda entry: entry.name,
-    )
+    cached = _cache.get(path)
+    if cached is not None and _still_valid(cached[0]):
+        return cached[1]
+    try:
+        entries = sorted(os.scandir(path), key=lambda entry: entry.name)
+    except OSError as exc:
+        raise DataError(f"cannot list image folder {path}: {exc.strerror or exc}") from None
+    class_dirs = [e for e in entries if not e.name.startswith(".") and e.is_dir(follow_symlinks=True)]
     if not class_dirs:
         if not entries:
             raise DataError(f"image folder {path} is empty; expected one sub-folder of images per class")
@@ -62,67 +66,44 @@ def scan_image_folder(folder: str | Path) -> FolderScan:
             f"image folder {path} has no class sub-folders; put each class's images in a "
             "sub-folder named after the class"
         )
-    key = (path.stat().st_mtime_ns, tuple((d.name, d.stat().st_mtime_ns) for d in class_dirs))
-    cached = _cache.get(path)
-    if cached is not None and cached[0] == key:
-        return cached[1]
+    key: list[tuple[str, int]] = [(str(path), path.stat().st_mtime_ns)]
     files = []
     for class_dir in class_dirs:
-        images = sorted(
-            (f for f in class_dir.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES and f.is_file()),
-            key=lambda f: f.name,
-        )
+        images = _list_images(Path(class_dir.path), key)
         if not images:
-            raise DataError(f"class folder {class_dir} holds no PNG or JPEG images")
+            raise DataError(f"class folder {class_dir.path} holds no images ({FORMATS_TEXT})")
         files.append(tuple(images))
-    scan = FolderScan(path, tuple(d.name for d in class_dirs), tuple(files))
+    scan = FolderScan(path, tuple(d.name for d in class_dirs), tuple(files), tuple(key))
     if len(_cache) >= _CACHE_SIZE:
         _cache.clear()
-    _cache[path] = (key, scan)
+    _cache[path] = (scan.key, scan)
     return scan
 
 
-def load_image_folder(
-    scan: FolderScan,
-    *,
-    size: tuple[int, int],
-    channels: int,
-    limit_per_class: int = 0,
-    progress: Progress | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Decode and resize the selected images: ``(N, H, W, channels)`` uint8 and labels int64.
-
-    Images are stretched to ``size`` (height, width) with antialiased bilinear resampling;
-    PNG and JPEG are told apart by their content, not their names.
-    """
-    import tensorflow as tf
-
-    selected = scan.selected(limit_per_class)
-    total = sum(len(paths) for paths in selected)
-    images = np.empty((total, size[0], size[1], channels), dtype=np.uint8)
-    labels = np.empty(total, dtype=np.int64)
-    index = 0
-    for label, paths in enumerate(selected):
-        for path in paths:
-            images[index] = _decode(tf, path, size, channels)
-            labels[index] = label
-            index += 1
-            if progress is not None and (index % 64 == 0 or index == total):
-                progress(index / total, f"decoded {index:,} of {total:,} images")
-    return images, labels
+def _list_images(class_dir: Path, key: list[tuple[str, int]]) -> list[str]:
+    """Image files under ``class_dir`` (nested folders and links followed), by relative path."""
+    found: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for root, dirs, names in os.walk(class_dir, followlinks=True):
+        real = os.path.realpath(root)
+        if real in seen:  # a link back up the tree: visit each real folder once
+            dirs[:] = []
+            continue
+        seen.add(real)
+        key.append((root, os.stat(root).st_mtime_ns))
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        relative = os.path.relpath(root, class_dir)
+        for name in names:
+            if name.startswith(".") or not name.lower().endswith(IMAGE_SUFFIXES):
+                continue
+            full = os.path.join(root, name)
+            found.append((os.path.normpath(os.path.join(relative, name)), full))
+    found.sort()
+    return [os.path.abspath(full) for _, full in found]
 
 
-def _decode(tf: Any, path: Path, size: tuple[int, int], channels: int) -> np.ndarray:
+def _still_valid(key: tuple[tuple[str, int], ...]) -> bool:
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise DataError(f"cannot read {path}: {exc.strerror or exc}") from None
-    try:
-        image = tf.io.decode_image(data, channels=channels, dtype=tf.uint8, expand_animations=False)
-    except tf.errors.OpError as exc:
-        reason = (exc.message or "").strip().splitlines()
-        raise DataError(f"cannot decode image {path}: {reason[0] if reason else type(exc).__name__}") from None
-    if tuple(image.shape[:2]) != tuple(size):
-        image = tf.image.resize(image, size, method="bilinear", antialias=True)
-        image = tf.clip_by_value(tf.round(image), 0.0, 255.0)
-    return image.numpy()
+        return all(os.stat(folder).st_mtime_ns == mtime for folder, mtime in key)
+    except OSError:
+        return False

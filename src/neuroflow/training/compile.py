@@ -57,3 +57,13 @@ def make_accuracy(loss: str, output_units: int) -> Any:
     if output_units == 1:
         return keras.metrics.BinaryAccuracy(name="accuracy")
     return keras.metrics.CategoricalAccuracy(name="accuracy")
+
+
+def make_top_k(loss: str, k: int) -> Any:
+    """Top-k accuracy named ``top{k}_accuracy``, for integer or one-hot targets."""
+    import keras
+
+    name = f"top{k}_accuracy"
+    if loss == "sparse_categorical_crossentropy":
+        return keras.metrics.SparseTopKCategoricalAccuracy(k=k, name=name)
+    return keras.metrics.TopKCategoricalAccuracy(k=k, name=name)

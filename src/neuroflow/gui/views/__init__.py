@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtWidgets import QWidget
 
-from neuroflow.core.data import ImageDataset, Predictions, Scores, TrainedModel
+from neuroflow.core.data import ImageData, Predictions, Scores, TrainedModel
 from neuroflow.core.events import NodeState
 
 from .dataset import DatasetsPanel
@@ -93,7 +93,7 @@ def open_result_view(
             subtitle += ", …"
         return ResultWindow(title, subtitle, LearnerPanel(trained), parent)
     datasets = {
-        _port_title(item, port): value for port, value in outputs.items() if isinstance(value, ImageDataset)
+        _port_title(item, port): value for port, value in outputs.items() if isinstance(value, ImageData)
     }
     if datasets:
         sources = sorted({d.source for d in datasets.values() if d.source})

@@ -12,28 +12,56 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
-from neuroflow.core.data import ImageDataset
+from neuroflow.core.data import ImageData, ImageDataset, ImageFileDataset
 
 from .gallery import ImageGallery
-from .palette import BAR_COLOR, CHART_BACKGROUND, CHART_FOREGROUND, PANEL_BORDER, TEXT_COLOR, muted_style
+from .palette import (
+    BAR_COLOR,
+    CHART_BACKGROUND,
+    CHART_FOREGROUND,
+    PANEL_BORDER,
+    TEXT_COLOR,
+    WARNING_COLOR,
+    muted_style,
+)
 
 MAX_BAR_LABELS = 30  # above this many classes the count labels would overlap
 
 
-def describe(dataset: ImageDataset) -> str:
-    """One line: image count, shape, value range and classes."""
-    shape = "×".join(str(int(d)) for d in dataset.images.shape[1:])
+def describe(dataset: ImageData) -> str:
+    """One line: image count, shape, value range and classes, and where the pixels are."""
+    shape = "×".join(str(int(d)) for d in dataset.shape)
     low, high = dataset.value_range
+    if isinstance(dataset, ImageDataset):
+        kept = f"in memory ({dataset.images.dtype})"
+    else:
+        assert isinstance(dataset, ImageFileDataset)
+        fit = {"stretch": "stretched", "crop": "centre-cropped", "pad": "padded"}[dataset.resize_mode]
+        cache = {"none": "", "memory": ", cached in memory", "disk": ", cached on disk"}[dataset.cache]
+        kept = f"files, {fit} while training{cache}"
     return (
         f"{len(dataset):,} images · {shape} · values {low:g} to {high:g} · "
-        f"{len(dataset.class_names)} classes · {dataset.images.dtype}"
+        f"{len(dataset.class_names)} classes · {kept}"
     )
+
+
+def skipped_text(dataset: ImageData, shown: int = 40) -> tuple[str, str]:
+    """The skipped-files line and its tooltip (the files with reasons), or empty strings."""
+    skipped = getattr(dataset, "skipped", ())
+    if not skipped:
+        return "", ""
+    noun = "file was" if len(skipped) == 1 else "files were"
+    line = f"⚠ {len(skipped):,} unreadable {noun} skipped (hover for the list)"
+    rows = [f"{path}: {reason}" for path, reason in skipped[:shown]]
+    if len(skipped) > shown:
+        rows.append(f"... and {len(skipped) - shown:,} more")
+    return line, "\n".join(rows)
 
 
 class ClassCountChart(pg.PlotWidget):
     """Bars of images per class, with class names under and counts over the bars."""
 
-    def __init__(self, dataset: ImageDataset, parent: QWidget | None = None) -> None:
+    def __init__(self, dataset: ImageData, parent: QWidget | None = None) -> None:
         super().__init__(parent, background=CHART_BACKGROUND)
         self.counts = np.asarray(dataset.class_counts(), dtype=int)
         k = self.counts.size
@@ -76,7 +104,7 @@ class ClassCountChart(pg.PlotWidget):
 class DatasetPanel(QWidget):
     """One dataset: summary line, class-count chart beside a filterable labelled sample grid."""
 
-    def __init__(self, dataset: ImageDataset, parent: QWidget | None = None) -> None:
+    def __init__(self, dataset: ImageData, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.dataset = dataset
         layout = self.outer = QVBoxLayout(self)
@@ -85,6 +113,12 @@ class DatasetPanel(QWidget):
         self.summary = QLabel(describe(dataset))
         self.summary.setStyleSheet(muted_style(10))
         layout.addWidget(self.summary)
+        line, details = skipped_text(dataset)
+        self.skipped = QLabel(line)
+        self.skipped.setToolTip(details)
+        self.skipped.setStyleSheet(f"color: {WARNING_COLOR}; font-size: 10pt;")
+        self.skipped.setVisible(bool(line))
+        layout.addWidget(self.skipped)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         self.chart = ClassCountChart(dataset)
         self.gallery = ImageGallery(dataset)
@@ -102,7 +136,7 @@ class DatasetPanel(QWidget):
 class DatasetsPanel(QWidget):
     """All ImageDataset outputs of a node: one panel, or tabs named after the ports."""
 
-    def __init__(self, datasets: dict[str, ImageDataset], parent: QWidget | None = None) -> None:
+    def __init__(self, datasets: dict[str, ImageData], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

@@ -35,10 +35,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from neuroflow.core.data import ImageDataset, Predictions
+from neuroflow.core.data import ImageData, ImageFileDataset, Predictions
 
 from ..monitor import ElidedLabel
-from .images import thumbnail_size, to_pixmap
+from .images import dataset_thumbnail, thumbnail_size
 from .palette import (
     CHART_BACKGROUND,
     CORRECT_COLOR,
@@ -75,7 +75,7 @@ def misclassified_first(predictions: Predictions, subset: np.ndarray | None = No
 class GalleryModel(QAbstractListModel):
     """Rows are dataset indices in display order; pixmaps are made on demand and cached."""
 
-    def __init__(self, dataset: ImageDataset, predictions: Predictions | None = None) -> None:
+    def __init__(self, dataset: ImageData, predictions: Predictions | None = None) -> None:
         super().__init__()
         self.dataset = dataset
         self.predictions = predictions
@@ -112,7 +112,7 @@ class GalleryModel(QAbstractListModel):
         if cached is not None:
             self._pixmaps.move_to_end(i)
             return cached
-        pixmap = to_pixmap(self.dataset.images[i], self.dataset.value_range)
+        pixmap = dataset_thumbnail(self.dataset, i)
         self._pixmaps[i] = pixmap
         if len(self._pixmaps) > PIXMAP_CACHE_SIZE:
             self._pixmaps.popitem(last=False)
@@ -127,7 +127,8 @@ class GalleryModel(QAbstractListModel):
             return first if second is None else f"{first}\n{second}"
         if role == Qt.ItemDataRole.ToolTipRole:
             first, second = self.caption(i)
-            return f"image #{i}\n{first}" + (f"\n{second}" if second else "")
+            where = f"\n{self.dataset.paths[i]}" if isinstance(self.dataset, ImageFileDataset) else ""
+            return f"image #{i}\n{first}" + (f"\n{second}" if second else "") + where
         if role == INDEX_ROLE:
             return i
         if role == WRONG_ROLE:
@@ -144,8 +145,8 @@ class GalleryDelegate(QStyledItemDelegate):
         self.font = QFont()
         self.font.setPointSize(9)
         metrics = QFontMetrics(self.font)
-        shape = model.dataset.images.shape
-        self.thumb = QSize(*thumbnail_size(int(shape[1]), int(shape[2])))
+        shape = model.dataset.shape
+        self.thumb = QSize(*thumbnail_size(int(shape[0]), int(shape[1])))
         lines = 1 if model.predictions is None else 2
         self.line_height = metrics.height()
         longest = max(model.dataset.class_names, key=metrics.horizontalAdvance, default="")
@@ -209,7 +210,7 @@ class ImageGallery(QWidget):
 
     def __init__(
         self,
-        dataset: ImageDataset,
+        dataset: ImageData,
         predictions: Predictions | None = None,
         *,
         subset: np.ndarray | None = None,

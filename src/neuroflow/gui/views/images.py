@@ -1,16 +1,23 @@
-"""Convert dataset images (numpy) to Qt images: one place for value ranges, channels and scaling.
+"""Dataset images as Qt images: one place for value ranges, channels, scaling and files.
 
-Datasets hold images as (H, W, C) arrays of uint8 or float, in the range the dataset declares
-(``ImageDataset.value_range``: (0, 255) raw, (0, 1) or (-1, 1) after normalising, or a
-standardised range). Views map that range linearly to 0..255 so a normalised image looks like
-the original, and enlarge small images with nearest-neighbour scaling so pixels stay crisp.
+In-memory datasets hold images as (H, W, C) arrays of uint8 or float, in the range the dataset
+declares (``value_range``: (0, 255) raw, (0, 1) or (-1, 1) after normalising, or a standardised
+range). Views map that range linearly to 0..255 so a normalised image looks like the original,
+and enlarge small images with nearest-neighbour scaling so pixels stay crisp.
+
+File-backed datasets are shown from their files, read by Qt (``QImageReader``, which decodes a
+JPEG straight at a reduced size) only when a thumbnail is painted - never TensorFlow, and never
+the whole dataset. The thumbnail is fitted the way the dataset fits images to the network's
+size (stretched, centre-cropped or padded), in grayscale when the network sees grayscale.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtCore import QRect, QSize, Qt
+from PySide6.QtGui import QColor, QImage, QImageReader, QPainter, QPixmap
+
+from neuroflow.core.data import ImageData, ImageDataset, ImageFileDataset
 
 #: Small images (MNIST's 28 px) are enlarged to about this many pixels, by a whole factor.
 THUMBNAIL_TARGET = 84
@@ -75,3 +82,55 @@ def to_pixmap(
     )
     scaled = qimage.scaled(width, height, Qt.AspectRatioMode.IgnoreAspectRatio, mode)
     return QPixmap.fromImage(scaled)
+
+
+def dataset_thumbnail(dataset: ImageData, index: int, target: int = THUMBNAIL_TARGET) -> QPixmap:
+    """Image ``index`` of either kind of dataset as a thumbnail (see the module docstring)."""
+    if isinstance(dataset, ImageDataset):
+        return to_pixmap(dataset.images[index], dataset.value_range, target)
+    assert isinstance(dataset, ImageFileDataset)
+    height, width, channels = dataset.image_shape
+    size = QSize(*thumbnail_size(height, width, target))
+    return file_thumbnail(str(dataset.paths[index]), size, dataset.resize_mode, grayscale=channels == 1)
+
+
+def file_thumbnail(path: str, size: QSize, mode: str = "stretch", *, grayscale: bool = False) -> QPixmap:
+    """The image file at ``path`` fitted into ``size`` by ``mode``; a gray "?" tile if unreadable."""
+    reader = QImageReader(path)
+    reader.setAutoTransform(True)
+    original = reader.size()
+    if original.isValid() and mode == "stretch":
+        reader.setScaledSize(size)  # JPEG decodes straight at the small size: fast for photos
+    image = reader.read()
+    if image.isNull():
+        return _unreadable_tile(size)
+    if grayscale:
+        image = image.convertToFormat(QImage.Format.Format_Grayscale8)
+    smooth = Qt.TransformationMode.SmoothTransformation
+    if mode == "crop":
+        ratio = size.width() / size.height()
+        crop_w = min(image.width(), round(image.height() * ratio))
+        crop_h = min(image.height(), round(image.width() / ratio))
+        left, top = (image.width() - crop_w) // 2, (image.height() - crop_h) // 2
+        image = image.copy(QRect(left, top, max(crop_w, 1), max(crop_h, 1)))
+    if mode == "pad":
+        fitted = image.scaled(size, Qt.AspectRatioMode.KeepAspectRatio, smooth)
+        canvas = QPixmap(size)
+        canvas.fill(QColor("black"))
+        painter = QPainter(canvas)
+        painter.drawImage((size.width() - fitted.width()) // 2, (size.height() - fitted.height()) // 2, fitted)
+        painter.end()
+        return canvas
+    if image.size() != size:
+        image = image.scaled(size, Qt.AspectRatioMode.IgnoreAspectRatio, smooth)
+    return QPixmap.fromImage(image)
+
+
+def _unreadable_tile(size: QSize) -> QPixmap:
+    tile = QPixmap(size)
+    tile.fill(QColor("#cbd5e1"))
+    painter = QPainter(tile)
+    painter.setPen(QColor("#475569"))
+    painter.drawText(tile.rect(), Qt.AlignmentFlag.AlignCenter, "?")
+    painter.end()
+    return tile

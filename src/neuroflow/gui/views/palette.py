@@ -20,6 +20,7 @@ from ..monitor import (
 CORRECT_COLOR = theme.SUCCESS
 WRONG_COLOR = theme.ERROR
 WRONG_BACKGROUND = "#fef2f2"
+WARNING_COLOR = theme.WARNING
 BAR_COLOR = ACCENT_COLOR
 SELECTION_COLOR = "#f59e0b"  # amber: distinct from both the blue diagonal and the red errors
 #: Confusion-matrix cells: the diagonal shades towards DIAGONAL_COLOR, errors towards WRONG_COLOR.
@@ -39,6 +40,7 @@ __all__ = [
     "TEXT_COLOR",
     "TRAIN_COLOR",
     "VALIDATION_COLOR",
+    "WARNING_COLOR",
     "WRONG_BACKGROUND",
     "WRONG_COLOR",
     "blend",
