@@ -31,7 +31,8 @@ class NetworkWriterNode(Node):
     outputs = ()
     settings_spec = (
         PathSetting("path", "File", "", mode="save", file_filter=FILE_FILTER,
-                    help="Where to save the model; the name ends in .keras or .h5."),
+                    help="Where to save the model; the name ends in .keras or .h5. A relative path "
+                         "is taken from the workflow file's folder."),
         ChoiceSetting("format", "Format", "auto", choices=FORMATS, choice_labels=FORMAT_LABELS,
                       help="File format; 'auto' follows the file extension. An explicit format "
                            "must match the extension."),
@@ -54,7 +55,7 @@ class NetworkWriterNode(Node):
         from neuroflow.training.model_files import save_model
 
         trained: TrainedModel = inputs["model"]
-        path = self["path"].strip()
+        path = str(self.resolve_path(self["path"]))  # a relative path: from the workflow's folder
         fmt = file_format(path, self["format"])
         ctx.progress(None, f"saving {path}")
         if self["create_folders"]:
