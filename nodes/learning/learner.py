@@ -186,7 +186,7 @@ class NetworkLearnerNode(Node):
         batches = math.ceil(len(x) / batch_size)
         schedule, base = self.schedule(), self["learning_rate"]
         keras.utils.set_random_seed(self["seed"])
-        model = build_keras_model(network)
+        model = build_keras_model(network, value_range=training.value_range)
         model.compile(
             optimizer=make_optimizer(self["optimizer"], learning_rate(schedule, base, epochs * batches),
                                      self["momentum"]),
