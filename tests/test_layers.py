@@ -18,14 +18,16 @@ import sys
 import textwrap
 from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from neuroflow import Workflow, default_registry
+from neuroflow.core import fileformat
 from neuroflow.core.errors import ConfigureError, NeuroFlowError, SettingError
 from neuroflow.core.layer_node import ACTIVATIONS, LayerNode
-from neuroflow.core.network import NetworkSpec, Shape, build_keras_model, format_shape
+from neuroflow.core.network import INPUT_RANGE, NetworkSpec, Shape, build_keras_model, format_shape
 from neuroflow.core.node import ExecutionContext
 
 L = "neuroflow.layers."
@@ -112,25 +114,47 @@ def assert_keras_refuses(net: Net, node_id: str) -> None:
         assert len(shapes[0]) != 1 and "Flatten" in message and format_shape(shapes[0]) in message
         return
     config = {k: list(v) if isinstance(v, tuple) else v for k, v in node.keras_config().items()}
+    config = {k: [0.0, 255.0] if v == INPUT_RANGE else v for k, v in config.items()}
     tensors = [keras.Input(shape=shape) for shape in shapes]
     try:
         layer = getattr(keras.layers, node.keras_class)(**config)
         layer(tensors if len(tensors) > 1 else tensors[0])
-    except ValueError:
+    except (ValueError, IndexError):
         pass  # Keras refuses as well
     else:
-        # Keras's Add broadcasts axes of length 1; we ask for equal shapes, as the help says.
-        assert node.keras_class == "Add", f"Keras accepts what configure refused: {message}"
-        first, second = shapes
-        broadcast = len(first) != len(second) or any(
-            1 in (a, b) for a, b in zip(first, second, strict=True) if a != b
-        )
-        assert broadcast, message  # e.g. (8, 8, 3) + (8, 8, 1)
+        assert_deliberate_refusal(node, shapes, message)
+        return
     if isinstance(error, SettingError):
         assert f"'{error.setting}'" in message
     else:
         assert isinstance(error, ConfigureError)
         assert any(format_shape(shape) in message for shape in shapes), message
+
+
+#: Layers that only make sense on images; Keras applies some of them to any tensor.
+IMAGE_ONLY = ("Resizing", "RandomCrop", "RandomBrightness", "RandomContrast")
+
+
+def assert_deliberate_refusal(node: LayerNode, shapes: list[Shape], message: str) -> None:
+    """Keras accepts what configure refused: only our documented restrictions may do that."""
+    if node.keras_class == "Add":
+        # Keras's Add broadcasts axes of length 1; we ask for equal shapes, as the help says.
+        first, second = shapes
+        broadcast = len(first) != len(second) or any(
+            1 in (a, b) for a, b in zip(first, second, strict=True) if a != b
+        )
+        assert broadcast, message  # e.g. (8, 8, 3) + (8, 8, 1)
+    elif INPUT_RANGE in node.keras_config().values() and "works on image pixels" in message:
+        pass  # after a Conv2D or Dense the pixel range is unknown; checked in test_pixel_range_*
+    elif node.keras_class in IMAGE_ONLY and len(shapes[0]) != 3:
+        assert format_shape(shapes[0]) in message and "(height, width, channels)" in message, message
+    elif node.keras_class == "RandomCrop":
+        # Keras enlarges a small image, and crops at a fixed place when one side already fits.
+        height, width = node["height"], node["width"]
+        assert height >= shapes[0][0] or width >= shapes[0][1], message
+        assert f"{height}x{width}" in message and format_shape(shapes[0]) in message, message
+    else:
+        raise AssertionError(f"Keras accepts what configure refused: {message}")
 
 
 # -- every layer type, many settings: configure == Keras -----------------------------------
@@ -210,6 +234,56 @@ IMAGE_CHAINS: dict[str, tuple[Shape, list[tuple[str, dict[str, Any]]]]] = {
         ("activation", {"activation": "gelu"}),
         ("flatten", {}),
         ("dense", {"units": 5}),
+    ]),
+    "separable_and_depthwise": ((15, 13, 3), [
+        ("separable_conv2d", {"filters": 6, "kernel_size": [3, 2], "depth_multiplier": 2, "strides": [2, 1]}),
+        ("depthwise_conv2d", {"kernel_size": [3, 3], "depth_multiplier": 3, "padding": "same", "use_bias": False}),
+        ("separable_conv2d", {"filters": 4, "dilation_rate": [2, 1], "use_bias": False, "activation": "linear"}),
+        ("depthwise_conv2d", {"kernel_size": [2, 2], "strides": [2, 2], "dilation_rate": [1, 2]}),
+        ("separable_conv2d", {"filters": 5, "kernel_size": [1, 1], "padding": "same", "strides": [2, 3]}),
+    ]),
+    "global_average_pooling_head": ((9, 7, 3), [
+        ("conv2d", {"filters": 5, "padding": "same"}),
+        ("global_average_pooling2d", {}),
+        ("dense", {"units": 2, "activation": "softmax"}),
+    ]),
+    "global_max_pooling_head": ((4, 11, 2), [
+        ("depthwise_conv2d", {"kernel_size": [1, 1], "depth_multiplier": 4}),
+        ("global_max_pooling2d", {}),
+        ("layer_normalization", {}),
+        ("dense", {"units": 3}),
+    ]),
+    "initializers_and_l2": ((12, 12, 1), [
+        ("conv2d", {"filters": 4, "kernel_initializer": "he_normal", "l2": 0.001}),
+        ("conv2d", {"filters": 3, "kernel_initializer": "orthogonal", "l2": 0.0}),
+        ("flatten", {}),
+        ("dense", {"units": 6, "kernel_initializer": "lecun_normal", "l2": 0.01, "activation": "selu"}),
+        ("dense", {"units": 2, "kernel_initializer": "truncated_normal"}),
+    ]),
+    "preprocessing_inside_the_network": ((28, 28, 1), [
+        ("rescaling", {"scale": 1 / 127.5, "offset": -1.0}),
+        ("resizing", {"height": 32, "width": 36, "interpolation": "bicubic", "aspect_ratio": "crop"}),
+        ("zero_padding2d", {"top": 1, "bottom": 2, "left": 0, "right": 3}),
+        ("random_crop", {"height": 30, "width": 20}),
+        ("random_contrast", {"factor": 0.3}),
+        ("random_brightness", {"factor": 0.1}),
+        ("conv2d", {"filters": 2}),
+        ("global_max_pooling2d", {}),
+    ]),
+    "resizing_keeps_the_aspect_ratio_by_padding": ((20, 10, 3), [
+        ("resizing", {"height": 16, "width": 16, "interpolation": "area", "aspect_ratio": "pad"}),
+        ("resizing", {"height": 5, "width": 9, "interpolation": "nearest", "aspect_ratio": "stretch"}),
+        ("resizing", {"height": 64, "width": 7, "interpolation": "lanczos3"}),
+    ]),
+    "reshape_and_layer_normalization": ((784,), [
+        ("reshape", {"target_shape": [28, 28, 1]}),
+        ("conv2d", {"filters": 4, "kernel_size": [5, 5], "strides": [2, 2]}),
+        ("layer_normalization", {"center": False, "epsilon": 1e-5}),
+        ("reshape", {"target_shape": [36, 16]}),
+        ("layer_normalization", {"scale": False}),
+        ("reshape", {"target_shape": [576]}),
+        ("rescaling", {"scale": -2.0, "offset": 0.5}),
+        ("layer_normalization", {"center": False, "scale": False}),
     ]),
     "one_pixel_image": ((1, 1, 3), [
         ("conv2d", {"filters": 2, "kernel_size": [1, 1]}),
@@ -325,15 +399,20 @@ def test_every_layer_type_is_covered() -> None:
 pairs = st.tuples(st.integers(1, 3), st.integers(1, 3)).map(list)
 ones = st.just([1, 1])
 
-CONV = st.fixed_dictionaries({
-    "filters": st.integers(1, 6),
+INITIALIZERS = ("glorot_uniform", "he_normal", "lecun_uniform", "orthogonal", "random_uniform")
+KERNEL = {"kernel_initializer": st.sampled_from(INITIALIZERS), "l2": st.sampled_from([0.0, 1e-4, 0.01])}
+WINDOW = {
     "kernel_size": st.tuples(st.integers(1, 6), st.integers(1, 6)).map(list),
     "strides": st.one_of(ones, pairs),
     "padding": st.sampled_from(["valid", "same"]),
     "dilation_rate": st.one_of(ones, pairs),
     "activation": st.sampled_from(ACTIVATIONS),
     "use_bias": st.booleans(),
-})
+}
+CONV = st.fixed_dictionaries({"filters": st.integers(1, 6), **WINDOW, **KERNEL})
+SEPARABLE = st.fixed_dictionaries({"filters": st.integers(1, 6), "depth_multiplier": st.integers(1, 3), **WINDOW})
+DEPTHWISE = st.fixed_dictionaries({"depth_multiplier": st.integers(1, 3), **WINDOW})
+side = st.integers(1, 12)
 POOL = st.fixed_dictionaries({
     "pool_size": st.tuples(st.integers(1, 4), st.integers(1, 4)).map(list),
     "strides": st.tuples(st.integers(0, 3), st.integers(0, 3)).map(list),
@@ -346,7 +425,24 @@ STEP = st.one_of(
     st.tuples(st.just("average_pooling2d"), POOL),
     st.tuples(st.just("flatten"), st.just({})),
     st.tuples(st.just("dense"), st.fixed_dictionaries({
-        "units": st.integers(1, 12), "activation": st.sampled_from(ACTIVATIONS)})),
+        "units": st.integers(1, 12), "activation": st.sampled_from(ACTIVATIONS), **KERNEL})),
+    st.tuples(st.just("separable_conv2d"), SEPARABLE),
+    st.tuples(st.just("depthwise_conv2d"), DEPTHWISE),
+    st.tuples(st.sampled_from(["global_average_pooling2d", "global_max_pooling2d"]), st.just({})),
+    st.tuples(st.just("zero_padding2d"), st.fixed_dictionaries(
+        {name: st.integers(0, 3) for name in ("top", "bottom", "left", "right")})),
+    st.tuples(st.just("resizing"), st.fixed_dictionaries({
+        "height": side, "width": side, "interpolation": st.sampled_from(["bilinear", "nearest", "area"]),
+        "aspect_ratio": st.sampled_from(["stretch", "crop", "pad"])})),
+    st.tuples(st.just("random_crop"), st.fixed_dictionaries({"height": side, "width": side})),
+    st.tuples(st.sampled_from(["random_brightness", "random_contrast"]),
+              st.fixed_dictionaries({"factor": st.floats(0.0, 1.0)})),
+    st.tuples(st.just("rescaling"), st.fixed_dictionaries(
+        {"scale": st.floats(-2.0, 2.0), "offset": st.floats(-1.0, 1.0)})),
+    st.tuples(st.just("reshape"), st.fixed_dictionaries(
+        {"target_shape": st.lists(st.integers(1, 8), min_size=1, max_size=3)})),
+    st.tuples(st.just("layer_normalization"), st.fixed_dictionaries({
+        "epsilon": st.floats(1e-6, 0.1), "center": st.booleans(), "scale": st.booleans()})),
     st.tuples(st.just("dropout"), st.fixed_dictionaries({"rate": st.floats(0.0, 0.9)})),
     st.tuples(st.just("batch_normalization"), st.fixed_dictionaries({
         "momentum": st.floats(0.0, 1.0), "epsilon": st.floats(1e-6, 0.1)})),
@@ -419,6 +515,8 @@ def test_pooling_after_dense_says_it_needs_an_image() -> None:
         ("conv2d", {"kernel_size": [3, 3], "dilation_rate": [1, 2]}, ["3x3", "dilated to 5", "width 4"]),
         ("max_pooling2d", {"pool_size": [2, 6]}, ["MaxPooling2D", "2x6", "width 4", "(4, 4, 1)"]),
         ("average_pooling2d", {"pool_size": [5, 5], "strides": [1, 1]}, ["AveragePooling2D", "5x5"]),
+        ("separable_conv2d", {"kernel_size": [2, 5]}, ["SeparableConv2D", "2x5", "width 4", "(4, 4, 1)"]),
+        ("depthwise_conv2d", {"kernel_size": [2, 2], "dilation_rate": [4, 1]}, ["DepthwiseConv2D", "dilated to 5"]),
     ],
 )
 def test_window_larger_than_input_is_refused(kind: str, node_settings: dict, expected: list[str]) -> None:
@@ -466,6 +564,61 @@ def test_dense_on_an_image_asks_for_flatten() -> None:
 
 
 @pytest.mark.parametrize(
+    ("kind", "node_settings", "message"),
+    [
+        ("global_average_pooling2d", {}, "GlobalAveragePooling2D needs a 3-D input (height, width, channels), "
+                                         "got shape (784) - is it after a Flatten or Dense layer?"),
+        ("global_max_pooling2d", {}, "GlobalMaxPooling2D needs a 3-D input (height, width, channels), "
+                                     "got shape (784) - is it after a Flatten or Dense layer?"),
+        ("separable_conv2d", {}, "SeparableConv2D needs a 3-D input (height, width, channels), "
+                                 "got shape (784) - is it after a Flatten or Dense layer?"),
+        ("depthwise_conv2d", {}, "DepthwiseConv2D needs a 3-D input (height, width, channels), "
+                                 "got shape (784) - is it after a Flatten or Dense layer?"),
+        ("resizing", {}, "Resizing needs a 3-D input (height, width, channels), "
+                         "got shape (784) - is it after a Flatten or Dense layer?"),
+        ("zero_padding2d", {}, "ZeroPadding2D needs a 3-D input (height, width, channels), "
+                               "got shape (784) - is it after a Flatten or Dense layer?"),
+        ("random_crop", {}, "Random Crop transforms images of shape (height, width, channels), but its input "
+                            "has shape (784): place it right after the Input layer, before Flatten"),
+        ("reshape", {"target_shape": [28, 28, 3]}, "Reshape cannot lay the 784 values of shape (784) out as "
+                                                   "(28, 28, 3), which holds 2352; the number of values must stay the same"),
+    ],
+)
+def test_image_layers_after_flatten_and_wrong_reshapes_are_refused(kind: str, node_settings: dict, message: str) -> None:
+    net = Net()
+    flat = net.add("flatten", net.add("input", shape=[28, 28, 1]))
+    error = net.refusal(net.add(kind, flat, **node_settings))
+    assert isinstance(error, ConfigureError) and str(error) == message
+
+
+@pytest.mark.parametrize(
+    ("size", "image"),
+    [((28, 20), (28, 28, 1)), ((20, 28), (28, 28, 1)), ((32, 32), (28, 28, 3)), ((5, 5), (5, 6, 2))],
+)
+def test_random_crop_must_be_smaller_than_the_image(size: tuple[int, int], image: Shape) -> None:
+    net = Net()
+    crop = net.add("random_crop", net.add("input", shape=list(image)), height=size[0], width=size[1])
+    assert str(net.refusal(crop)) == (
+        f"Random Crop {size[0]}x{size[1]} must be smaller than its input {format_shape(image)} in both height "
+        "and width, to leave room to move; use Resizing to change the size instead"
+    )
+    net.wf.set_setting(crop, "height", image[0] - 1)
+    net.wf.set_setting(crop, "width", image[1] - 1)
+    assert net.spec(crop).shape == (image[0] - 1, image[1] - 1, image[2])
+
+
+def test_reshape_into_the_same_count_of_values_in_another_layout() -> None:
+    net = Net()
+    image = net.add("reshape", net.add("input", shape=[784]), target_shape=[28, 28, 1])
+    again = net.add("reshape", image, target_shape=[14, 56])
+    spec = net.spec(again)
+    assert spec.by_id[image].output_shape == (28, 28, 1) and spec.shape == (14, 56)
+    model = build_keras_model(spec)
+    values = np.arange(2 * 784, dtype="float32").reshape(2, 784)
+    np.testing.assert_array_equal(np.asarray(model(values)), values.reshape(2, 14, 56))
+
+
+@pytest.mark.parametrize(
     ("kind", "name", "value", "quoted"),
     [
         ("conv2d", "filters", 0, "0"),
@@ -487,6 +640,23 @@ def test_dense_on_an_image_asks_for_flatten() -> None:
         ("batch_normalization", "epsilon", 0.0, "0.0"),
         ("activation", "activation", "Relu", "'Relu'"),
         ("input", "shape", [0, 28, 1], "[0, 28, 1]"),
+        ("conv2d", "kernel_initializer", "zeros", "'zeros'"),
+        ("conv2d", "l2", -0.01, "-0.01"),
+        ("dense", "kernel_initializer", "HeNormal", "'HeNormal'"),
+        ("dense", "l2", "0.1", "'0.1'"),
+        ("separable_conv2d", "depth_multiplier", 0, "0"),
+        ("depthwise_conv2d", "kernel_size", [3], "[3]"),
+        ("resizing", "aspect_ratio", "fit", "'fit'"),
+        ("resizing", "interpolation", "cubic", "'cubic'"),
+        ("resizing", "height", 0, "0"),
+        ("zero_padding2d", "left", -1, "-1"),
+        ("reshape", "target_shape", [0, 784], "[0, 784]"),
+        ("reshape", "target_shape", [1, 2, 3, 4], "[1, 2, 3, 4]"),
+        ("layer_normalization", "epsilon", 0.0, "0.0"),
+        ("random_crop", "width", 0, "0"),
+        ("random_brightness", "factor", 1.5, "1.5"),
+        ("random_contrast", "factor", -0.2, "-0.2"),
+        ("rescaling", "scale", "1/255", "'1/255'"),
     ],
 )
 def test_invalid_setting_names_setting_and_value(kind: str, name: str, value: Any, quoted: str) -> None:
@@ -504,6 +674,156 @@ def test_invalid_setting_in_a_workflow_names_the_node() -> None:
         net.wf.set_setting(drop, "rate", 1.5)
     assert str(caught.value).startswith(f"'Dropout' ({drop}): setting 'rate'")
     assert net.wf.nodes[drop].node["rate"] == 0.5  # the old value is kept
+
+
+# -- pixel value ranges -------------------------------------------------------------------
+
+
+def keras_layer(spec: NetworkSpec, node_id: str, **build: Any) -> Any:
+    return build_keras_model(spec, **build).get_layer(spec.by_id[node_id].keras_name)
+
+
+@pytest.mark.parametrize("kind", ["random_brightness", "random_contrast"])
+@pytest.mark.parametrize(
+    ("before", "data_range", "expected"),
+    [
+        ([], (0.0, 1.0), (0.0, 1.0)),  # after the Normalizer
+        ([], (-1.0, 1.0), (-1.0, 1.0)),
+        ([], (0.0, 255.0), (0.0, 255.0)),  # raw from a reader
+        ([("rescaling", {"scale": 1 / 255})], (0.0, 255.0), (0.0, 1.0)),
+        ([("rescaling", {"scale": 1 / 127.5, "offset": -1.0})], (0.0, 255.0), (-1.0, 1.0)),
+        ([("rescaling", {"scale": -1.0, "offset": 1.0})], (0.0, 1.0), (0.0, 1.0)),  # inverted
+        ([("random_flip", {}), ("zero_padding2d", {}), ("resizing", {"height": 20, "width": 20}),
+          ("max_pooling2d", {}), ("random_crop", {"height": 8, "width": 8})], (0.0, 1.0), (0.0, 1.0)),
+        ([("rescaling", {"scale": 2.0}), ("global_average_pooling2d", {}), ("reshape", {"target_shape": [1, 1, 1]})],
+         (0.0, 1.0), (0.0, 2.0)),
+    ],
+)
+def test_pixel_range_reaches_brightness_and_contrast(
+    kind: str, before: list[tuple[str, dict[str, Any]]], data_range: tuple[float, float], expected: tuple[float, float]
+) -> None:
+    net = Net()
+    node = net.add(kind, net.chain(net.add("input", shape=[28, 28, 1]), before))
+    spec = net.spec(node)
+    assert dict(spec.by_id[node].config)["value_range"] == INPUT_RANGE  # filled in when built
+    layer = keras_layer(spec, node, value_range=data_range)
+    assert list(layer.value_range) == pytest.approx(list(expected))
+    assert layer.get_config()["value_range"] == pytest.approx(list(expected))  # saved with the model
+
+
+def test_random_brightness_keeps_normalised_pixels_in_their_range() -> None:
+    net = Net()
+    node = net.add("random_brightness", net.add("input", shape=[8, 8, 1]), factor=0.5)
+    model = build_keras_model(net.spec(node), value_range=(0.0, 1.0))
+    images = np.random.default_rng(0).uniform(0.0, 1.0, (64, 8, 8, 1)).astype("float32")
+    brightened = np.asarray(model(images, training=True))
+    shift = np.abs(brightened - images)
+    assert brightened.min() >= 0.0 and brightened.max() <= 1.0
+    # shifted by up to half the range [0, 1] (half of 0-255 would push most pixels to 0 or 1)
+    assert 0.2 < shift.max() <= 0.5 + 1e-6
+
+
+@pytest.mark.parametrize(
+    ("before", "culprit"),
+    [
+        ([("conv2d", {"filters": 2})], "Conv2D"),
+        ([("separable_conv2d", {"filters": 2}), ("max_pooling2d", {})], "SeparableConv2D"),
+        ([("layer_normalization", {}), ("rescaling", {"scale": 0.5})], "LayerNormalization"),
+    ],
+)
+@pytest.mark.parametrize("kind", ["random_brightness", "random_contrast"])
+def test_pixel_range_layers_after_features_are_refused(
+    kind: str, before: list[tuple[str, dict[str, Any]]], culprit: str
+) -> None:
+    net = Net()
+    node = net.add(kind, net.chain(net.add("input", shape=[12, 12, 1]), before))
+    error = net.refusal(node)
+    name = net.wf.nodes[node].node.name
+    assert isinstance(error, ConfigureError) and str(error) == (
+        f"{name} works on image pixels, but a layer before it (such as Conv2D or Dense) has turned them "
+        "into features: place it right after the Input layer"
+    )
+
+
+def test_brightness_beside_a_merge_of_pixels_and_features_is_refused() -> None:
+    net = Net()
+    image = net.add("input", shape=[6, 6, 1])
+    both = net.add("concatenate", image, net.add("conv2d", image, filters=1, padding="same"))
+    assert "works on image pixels" in str(net.refusal(net.add("random_brightness", both)))
+    fine = net.add("random_brightness", net.add("concatenate", image, net.add("random_flip", image)))
+    assert net.network(fine).shape == (6, 6, 2)
+
+
+# -- weight initializers and L2 penalty ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "source", "initializer", "keras_name", "l2"),
+    [
+        ("conv2d", [10, 10, 3], "he_normal", "HeNormal", 0.001),
+        ("conv2d", [10, 10, 3], "orthogonal", "Orthogonal", 0.0),
+        ("dense", [50], "lecun_uniform", "LecunUniform", 0.05),
+        ("dense", [50], "glorot_uniform", "GlorotUniform", 0.0),
+    ],
+)
+def test_initializer_and_l2_reach_the_keras_layer(
+    kind: str, source: list[int], initializer: str, keras_name: str, l2: float
+) -> None:
+    import keras
+
+    net = Net()
+    node = net.add(kind, net.add("input", shape=source), kernel_initializer=initializer, l2=l2)
+    spec = net.spec(node)
+    model = build_keras_model(spec)
+    layer = model.get_layer(spec.by_id[node].keras_name)
+    assert keras.initializers.serialize(layer.kernel_initializer)["class_name"] == keras_name
+    if l2 == 0.0:
+        assert layer.kernel_regularizer is None and not model.losses
+    else:
+        assert isinstance(layer.kernel_regularizer, keras.regularizers.L2)
+        assert layer.kernel_regularizer.get_config() == {"l2": pytest.approx(l2)}
+        # the penalty that joins the training loss: l2 times the sum of the squared weights
+        kernel = np.asarray(layer.kernel)
+        (penalty,) = model.losses
+        assert float(penalty) == pytest.approx(l2 * float(np.sum(kernel**2)), rel=1e-4)
+
+
+@pytest.mark.parametrize(("initializer", "spread"), [("he_normal", math.sqrt(2 / 400)), ("glorot_uniform", math.sqrt(2 / 600))])
+def test_initializer_sets_the_spread_of_the_starting_weights(initializer: str, spread: float) -> None:
+    net = Net()
+    node = net.add("dense", net.add("input", shape=[400]), units=200, kernel_initializer=initializer)
+    spec = net.spec(node)
+    kernel = np.asarray(build_keras_model(spec).get_layer(spec.by_id[node].keras_name).kernel)
+    assert float(np.std(kernel)) == pytest.approx(spread, rel=0.05)
+
+
+VERSION_1 = {
+    "neuroflow.layers.conv2d": {"activation": "relu", "dilation_rate": [1, 1], "filters": 8, "kernel_size": [3, 3],
+                                "padding": "valid", "strides": [1, 1], "use_bias": True},
+    "neuroflow.layers.dense": {"activation": "softmax", "units": 10},
+}
+
+
+def test_version_1_conv2d_and_dense_load_with_the_default_initializer_and_no_l2() -> None:
+    nodes = [{"id": "input", "type": L + "input", "version": 1, "settings": {"shape": [12, 12, 1]}},
+             {"id": "conv", "type": L + "conv2d", "version": 1, "settings": VERSION_1[L + "conv2d"]},
+             {"id": "flat", "type": L + "flatten", "version": 1, "settings": {}},
+             {"id": "dense", "type": L + "dense", "version": 1, "settings": VERSION_1[L + "dense"]}]
+    text = json.dumps({
+        "format": "neuroflow.workflow", "format_version": 1, "nodes": nodes, "layout": {},
+        "connections": [{"from": f"{a}.network", "to": f"{b}.network"}
+                        for a, b in (("input", "conv"), ("conv", "flat"), ("flat", "dense"))],
+    })
+    workflow = fileformat.loads(text)
+    for node_id in ("conv", "dense"):
+        node = workflow.nodes[node_id].node
+        assert node["kernel_initializer"] == "glorot_uniform" and node["l2"] == 0.0
+        assert {k: node.settings_json()[k] for k in VERSION_1[node.type_id]} == VERSION_1[node.type_id]
+    assert workflow.first_problem() is None
+    assert workflow.nodes["dense"].specs["network"].total_params == 8 * 9 + 8 + (10 * 10 * 8 + 1) * 10
+    saved = {node["id"]: node for node in json.loads(fileformat.dumps(workflow))["nodes"]}
+    assert saved["conv"]["version"] == saved["dense"]["version"] == 2
+    assert saved["conv"]["settings"]["l2"] == 0.0 and saved["dense"]["settings"]["kernel_initializer"] == "glorot_uniform"
 
 
 # -- node contract ------------------------------------------------------------------------
@@ -545,8 +865,10 @@ def test_layer_modules_do_not_import_tensorflow() -> None:
         from neuroflow import Workflow
         wf = Workflow()
         previous = wf.add_node("neuroflow.layers.input", settings={"shape": [28, 28, 1]}).id
-        for kind in ("conv2d", "batch_normalization", "max_pooling2d", "average_pooling2d",
-                     "dropout", "activation", "flatten", "dense"):
+        for kind in ("rescaling", "resizing", "zero_padding2d", "random_crop", "random_brightness",
+                     "random_contrast", "conv2d", "separable_conv2d", "depthwise_conv2d",
+                     "batch_normalization", "layer_normalization", "max_pooling2d", "average_pooling2d",
+                     "dropout", "activation", "global_max_pooling2d", "flatten", "dense"):
             node = wf.add_node("neuroflow.layers." + kind).id
             wf.connect(previous, "network", node, "network")
             previous = node

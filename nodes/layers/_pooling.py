@@ -1,11 +1,12 @@
-"""What max and average pooling share: a window, its step and the padding (not a node type)."""
+"""What the pooling layers share (not a node type): max and average pooling a window, its step
+and the padding; global pooling only that it needs an image and keeps one value per channel."""
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
 from neuroflow.core.layer_node import LayerNode
-from neuroflow.core.network import Shape, window_output_shape
+from neuroflow.core.network import Shape, require_image, window_output_shape
 
 from ._common import PADDING, pair_setting
 
@@ -46,3 +47,15 @@ class Pooling2DNode(LayerNode):
             shape, self["pool_size"], self.effective_strides(), self["padding"], what=self.name
         )
         return (height, width, shape[-1])
+
+
+class GlobalPooling2DNode(LayerNode):
+    """Base of the global pooling nodes: a whole (H, W, C) image becomes C numbers."""
+
+    range_rule = "keep"  # as for windowed pooling
+    keywords: ClassVar[tuple[str, ...]] = ("pooling", "global", "gap", "channels", "head", "classifier", "cnn")
+
+    def output_shape(self, input_shapes: list[Shape]) -> Shape:
+        shape = input_shapes[0]
+        require_image(shape, self.name)
+        return (shape[-1],)

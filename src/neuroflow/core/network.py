@@ -151,6 +151,16 @@ def conv_output_length(length: int, kernel: int, stride: int, padding: str, dila
     return (length - effective) // stride + 1
 
 
+def require_image(shape: Shape, what: str) -> None:
+    """Refuse an input that is not an image (height, width, channels), the same way for every
+    layer that needs one, with a hint when the image was flattened before it."""
+    if len(shape) != 3:
+        raise ConfigureError(
+            f"{what} needs a 3-D input (height, width, channels), got shape {format_shape(shape)}"
+            + (" - is it after a Flatten or Dense layer?" if len(shape) == 1 else "")
+        )
+
+
 def window_output_shape(
     shape: Shape,
     kernel: Shape,
@@ -161,11 +171,7 @@ def window_output_shape(
     what: str,
 ) -> tuple[int, int]:
     """Spatial output of a 2-D window over an (H, W, C) input; refuses impossible windows."""
-    if len(shape) != 3:
-        raise ConfigureError(
-            f"{what} needs a 3-D input (height, width, channels), got shape {format_shape(shape)}"
-            + (" - is it after a Flatten or Dense layer?" if len(shape) == 1 else "")
-        )
+    require_image(shape, what)
     out = []
     for axis, name in enumerate(("height", "width")):
         effective = (kernel[axis] - 1) * dilation[axis] + 1
@@ -217,4 +223,5 @@ def _fill_input_range(spec: NetworkSpec, layer: LayerDesc, config: dict[str, Any
         raise ConfigureError(f"{layer.label or layer.class_name} must see image pixels, but a layer before it changes them")
     for key, value in config.items():
         if value == INPUT_RANGE:
-            config[key] = [float(reaching[0]), float(reaching[1])]
+            # a tuple: Keras would keep a list as a tracked list, which its .h5 writer cannot copy
+            config[key] = (float(reaching[0]), float(reaching[1]))
