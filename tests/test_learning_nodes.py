@@ -519,6 +519,18 @@ def test_scorer_matches_hand_computed_values() -> None:
     assert scores.count == 10 and scores.class_names == ("a", "b", "c", "d")
     spec = Predictions(probabilities, predicted, dataset).spec
     assert node.configure({"predictions": spec}) == {"scores": ScoresSpec(("a", "b", "c", "d"))}
+    # imbalanced-class scores: "d" has no image, so no recall to average and no ROC curve
+    assert scores.balanced_accuracy == pytest.approx((1 / 3 + 1 / 2 + 4 / 5) / 3)
+    assert (scores.top_k, scores.top_k_accuracy) == (4, 1.0)  # k = 5 clipped to the 4 classes
+    # AUC over positive-negative pairs, a tie counting one half: a 12.5 of 21, b 10 of 16, c 20 of 25
+    assert scores.auc[:3] == pytest.approx([12.5 / 21, 10 / 16, 20 / 25]) and scores.auc[3] is None
+    assert scores.macro_auc == pytest.approx((12.5 / 21 + 10 / 16 + 20 / 25) / 3)
+    # top-2 with one-hot probabilities: the true class ranks after the predicted one and after
+    # the zero-probability classes before it, so images 1 and 2 count and images 4 and 8 do not
+    top_2 = node_of("neuroflow.learning.scorer", top_k=2).execute(
+        {"predictions": Predictions(probabilities, predicted, dataset)}, learner_context()
+    )["scores"]
+    assert (top_2.top_k, top_2.top_k_accuracy) == (2, pytest.approx(0.8))
 
 
 def test_scorer_edge_cases() -> None:
@@ -539,6 +551,9 @@ def test_scorer_agrees_with_the_trained_workflow(trained: Workflow) -> None:
     assert scores.accuracy == pytest.approx(float(np.mean(predictions.predicted == predictions.labels)))
     assert scores.confusion.sum() == 300
     assert scores.confusion.sum(axis=1).tolist() == np.bincount(predictions.labels, minlength=10).tolist()
+    # a trained network ranks far better than chance, and its top-5 contains the top-1
+    assert scores.top_k == 5 and scores.top_k_accuracy >= scores.accuracy
+    assert scores.macro_auc > 0.9 and scores.auc_classes == 10
 
 
 # -- Network Writer and Reader --------------------------------------------------------------------

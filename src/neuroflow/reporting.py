@@ -118,8 +118,22 @@ def print_summary(workflow: Workflow, result: RunResult, stream: TextIO) -> None
         stream.write(
             f"\nScores of {item.label} ({nid}) on {scores.count:,} images: accuracy {scores.accuracy:.4f}, "
             f"error rate {scores.error_rate:.4f}, Cohen's kappa {scores.cohen_kappa:.4f}\n"
+            f"  {ranking_line(scores)}\n"
         )
     stream.flush()
+
+
+def ranking_line(scores: Scores) -> str:
+    """Balanced accuracy, top-k accuracy and macro AUC in one line, saying why one is missing."""
+    parts = [f"balanced accuracy {scores.balanced_accuracy:.4f}"]
+    if scores.top_k_accuracy is not None:
+        parts.append(f"top-{scores.top_k} accuracy {scores.top_k_accuracy:.4f}")
+    macro, note = scores.macro_auc, scores.macro_auc_note()
+    if macro is None:
+        parts.append(f"macro AUC n/a ({note})")
+    else:
+        parts.append(f"macro AUC {macro:.4f}" + (f" ({note})" if note else ""))
+    return ", ".join(parts)
 
 
 def build_report(workflow: Workflow, result: RunResult, source: str = "") -> dict[str, Any]:

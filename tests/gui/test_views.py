@@ -189,7 +189,13 @@ def test_scorer_view_shows_matrix_metrics_and_per_class_table(qtbot, scored):
     assert [model.headerData(i, Qt.Orientation.Horizontal) for i in range(3)] == list(CLASSES)
     assert [model.headerData(i, Qt.Orientation.Vertical) for i in range(3)] == list(CLASSES)
     cards = {key: card.value.text() for key, card in panel.cards.items()}
-    assert cards == {"accuracy": "60.00 %", "error_rate": "40.00 %", "cohen_kappa": "0.3984", "count": "10"}
+    # hand-made Scores have no probabilities: no top-k or AUC card, no AUC column, no ROC curves
+    assert cards == {
+        "accuracy": "60.00 %", "balanced_accuracy": "61.11 %", "error_rate": "40.00 %", "cohen_kappa": "0.3984"
+    }
+    assert "Scores of 10 images" in window.subtitle_label.text()
+    assert panel.per_class.columns == ("Class", "Precision", "Recall", "F1", "Support")
+    assert panel.roc.chart is None and "no class probabilities" in panel.roc.note.text()
     assert panel.per_class.row_values(0) == ["cat", "0.667", "0.500", "0.571", "4"]
     assert panel.per_class.row_values(2) == ["fox", "0.667", "0.667", "0.667", "3"]
 
@@ -243,22 +249,26 @@ DIGITS = tuple(str(i) for i in range(10))
 DOCK_DEFAULT, DOCK_SCREENSHOT, DOCK_LAPTOP = (749, 301), (970, 475), (566, 301)
 
 
-def ten_class_results() -> tuple[Scores, Predictions]:
-    """1,000 test images of 10 classes, about 88 % right, like the flagship on a sample."""
+def ten_class_results(
+    class_names: tuple[str, ...] = DIGITS, count: int = 1000, absent: int | None = None
+) -> tuple[Scores, Predictions]:
+    """``count`` test images of imbalanced classes (the first ten times as frequent as the last),
+    softmax probabilities of a network that separates some classes better than others, and the
+    Scorer's real scores of them. ``absent``: a class with no test image."""
+    from neuroflow.training.scoring import score
+
+    k = len(class_names)
     rng = np.random.default_rng(1)
-    labels = rng.integers(0, 10, 1000)
-    predicted = np.where(rng.random(1000) < 0.88, labels, rng.integers(0, 10, 1000))
-    probabilities = np.full((1000, 10), 0.02)
-    probabilities[np.arange(1000), predicted] = 0.82
-    images = rng.integers(0, 256, (1000, 4, 4, 1), dtype=np.uint8)
-    predictions = Predictions(probabilities, predicted, ImageDataset(images, labels, DIGITS))
-    confusion = np.zeros((10, 10), dtype=int)
-    np.add.at(confusion, (labels, predicted), 1)
-    right = np.diag(confusion).astype(float)
-    precision, recall = right / confusion.sum(axis=0), right / confusion.sum(axis=1)
-    f1 = 2 * precision * recall / (precision + recall)
-    accuracy = right.sum() / 1000
-    scores = Scores(DIGITS, confusion, accuracy, 1 - accuracy, 0.86, precision, recall, f1)
+    weights = np.linspace(10, 1, k) / np.linspace(10, 1, k).sum()
+    labels = rng.choice(k, count, p=weights)
+    if absent is not None:
+        labels[labels == absent] = (absent + 1) % k
+    logits = rng.normal(size=(count, k))
+    logits[np.arange(count), labels] += rng.uniform(1.5, 4.0, k)[labels]
+    probabilities = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    images = rng.integers(0, 256, (count, 4, 4, 1), dtype=np.uint8)
+    predictions = Predictions(probabilities, probabilities.argmax(axis=1), ImageDataset(images, labels, class_names))
+    scores = score(labels, predictions.predicted, class_names, probabilities)
     return scores, predictions
 
 
@@ -378,6 +388,126 @@ def test_every_view_fits_the_dock_width(qtbot, dock, size):
         page = results.tabs.currentWidget()
         assert not page.horizontalScrollBar().isVisible(), f"{type(view.panel).__name__} scrolls sideways"
         assert view.width() <= page.viewport().width()
+
+
+# -- Scorer ROC curves ---------------------------------------------------------------------------------
+FASHION = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
+
+
+def roc_page(qtbot, scores: Scores, predictions: Predictions, size: tuple[int, int] = (1100, 680)):
+    """The Scorer's window at ``size`` with its ROC curves tab in front (keep it referenced)."""
+    from neuroflow.gui.views.scorer import ScoresPanel
+    from neuroflow.gui.views.window import ResultWindow
+
+    window = ResultWindow("Scorer", "", ScoresPanel(scores, predictions))
+    window.resize(*size)
+    show(qtbot, window)
+    window.panel.details.setCurrentWidget(window.panel.roc)
+    qtbot.wait(50)
+    return window
+
+
+def test_scorer_view_plots_one_roc_curve_per_class_with_the_macro_auc(qtbot):
+    scores, predictions = ten_class_results()
+    window = roc_page(qtbot, scores, predictions)
+    panel = window.panel
+    chart = panel.roc.chart
+    assert chart is not None and chart.isVisible()
+    assert sorted(chart.curves) == list(range(10))
+    for index, curve in chart.curves.items():
+        x, y = curve.getData()
+        np.testing.assert_array_equal(x, scores.roc[index].fpr)
+        np.testing.assert_array_equal(y, scores.roc[index].tpr)
+    assert len({curve.opts["pen"].color().name() for curve in chart.curves.values()}) == 10
+    assert chart.legend.isVisible()
+    assert chart.legend_labels() == [f"{i} (AUC {scores.auc[i]:.3f})" for i in range(10)]
+    assert chart.title == f"One-vs-rest ROC curves · macro AUC {scores.macro_auc:.3f}"
+    x, y = chart.diagonal.getData()
+    assert (x.tolist(), y.tolist()) == ([0, 1], [0, 1])
+    assert chart.diagonal.opts["pen"].style() == Qt.PenStyle.DashLine
+    plot = chart.getPlotItem()
+    assert plot.getAxis("bottom").labelText == "false positive rate"
+    assert plot.getAxis("left").labelText == "true positive rate"
+    # the legend sits in the empty corner under the diagonal: it hides no curve
+    box = plot.getViewBox()
+    assert chart.covered_curves(chart.legend_columns, box.width(), box.height()) == 0
+    assert chart.best_legend_columns(160, 90) == 0  # a chart too small for a legend
+    assert not panel.roc.note.isVisible()
+
+    cards = {key: card.value.text() for key, card in panel.cards.items()}
+    assert list(cards) == ["accuracy", "balanced_accuracy", "top_k_accuracy", "macro_auc", "cohen_kappa", "error_rate"]
+    assert cards["balanced_accuracy"] == f"{scores.balanced_accuracy * 100:.2f} %"
+    assert panel.cards["top_k_accuracy"].caption.text() == "Top-5 accuracy"
+    assert cards["top_k_accuracy"] == f"{scores.top_k_accuracy * 100:.2f} %"
+    assert cards["macro_auc"] == f"{scores.macro_auc:.4f}"
+    assert panel.card_grid.columns in (3, 6)  # two even rows of three, or one row
+    assert panel.per_class.columns[-1] == "AUC"
+    assert panel.per_class.row_values(9)[-1] == f"{scores.auc[9]:.3f}"
+
+
+def test_a_class_without_images_gets_no_roc_curve_and_says_why(qtbot):
+    scores, predictions = ten_class_results(FASHION, absent=3)
+    window = roc_page(qtbot, scores, predictions)
+    panel = window.panel
+    chart = panel.roc.chart
+    assert sorted(chart.curves) == [0, 1, 2, 4, 5, 6, 7, 8, 9]
+    assert not any("Dress" in label for label in chart.legend_labels())
+    assert len(chart.legend_labels()) == 9
+    assert panel.roc.note.isVisible()
+    assert panel.roc.note.text() == (
+        "No ROC curve: no image of class 'Dress' was scored. "
+        "Macro AUC: mean over 9 of 10 classes; 'Dress' without a ROC curve."
+    )
+    assert panel.per_class.row_values(3)[-1] == "—"
+    assert panel.per_class.item(3, 5).toolTip() == "no ROC curve: no image of class 'Dress' was scored"
+    assert "mean over 9 of 10 classes" in panel.cards["macro_auc"].toolTip()
+    assert scores.macro_auc == pytest.approx(np.mean([a for a in scores.auc if a is not None]))
+
+
+class LeftClick:
+    """The part of a pyqtgraph mouse click event a legend sample reads."""
+
+    def button(self) -> Qt.MouseButton:
+        return Qt.MouseButton.LeftButton
+
+    def accept(self) -> None:
+        pass
+
+
+def test_many_classes_colour_the_lowest_aucs_and_grey_the_rest(qtbot):
+    names = tuple(f"class {i}" for i in range(40))
+    scores, predictions = ten_class_results(names, count=4000)
+    window = roc_page(qtbot, scores, predictions, (1300, 1000))
+    panel = window.panel
+    chart = panel.roc.chart
+    assert len(chart.curves) == 40
+    lowest = sorted(range(40), key=lambda i: scores.auc[i])[:10]
+    labels = chart.legend_labels()
+    assert labels[0] == f"30 other classes (AUC ≥ {sorted(scores.auc)[10]:.3f})"
+    assert labels[1:] == [f"class {i} (AUC {scores.auc[i]:.3f})" for i in lowest]
+    colours = [chart.curves[i].opts["pen"].color().name() for i in range(40)]
+    assert len({colours[i] for i in lowest}) == 10
+    assert {colours[i] for i in range(40) if i not in lowest} == {"#cbd5e1"}
+    # clicking the grey entry of the legend hides (then shows) the thirty grey curves together
+    others_sample = chart.legend.items[0][0]
+    assert others_sample.item is chart.others_sample
+    for shown in (False, True):
+        others_sample.mouseClickEvent(LeftClick())
+        assert all(chart.curves[i].isVisible() is shown for i in range(40) if i not in lowest)
+        assert all(chart.curves[i].isVisible() for i in lowest)
+
+
+def test_roc_curves_fit_the_results_dock(qtbot, dock):
+    results, view = scorer_in_dock(dock, DOCK_SCREENSHOT)
+    panel = view.panel
+    panel.details.setCurrentWidget(panel.roc)
+    qtbot.wait(50)
+    page = results.tabs.currentWidget()
+    assert not page.horizontalScrollBar().isVisible() and not page.verticalScrollBar().isVisible()
+    chart = panel.roc.chart
+    chart_box = QRect(chart.mapTo(panel, QPoint(0, 0)), chart.size())
+    assert QRect(QPoint(0, 0), panel.size()).contains(chart_box)
+    assert chart.height() >= 150 and len(chart.curves) == 10
 
 
 # -- Network Executor gallery ----------------------------------------------------------------------

@@ -183,7 +183,11 @@ class Predictions:
 
 @dataclass(frozen=True, eq=False)
 class Scores:
-    """Classification scores; ``confusion[i, j]`` counts true class i predicted as j."""
+    """Classification scores; ``confusion[i, j]`` counts true class i predicted as j.
+
+    Top-k accuracy and the ROC curves need the class probabilities: Scores made from the
+    predicted classes alone have ``top_k`` 0, ``top_k_accuracy`` None and no ``roc``.
+    """
 
     class_names: tuple[str, ...]
     confusion: np.ndarray
@@ -193,32 +197,145 @@ class Scores:
     precision: np.ndarray
     recall: np.ndarray
     f1: np.ndarray
+    #: The k of ``top_k_accuracy``: the Scorer's setting, at most the number of classes.
+    top_k: int = 0
+    #: Share of images whose true class is among the ``top_k`` most probable classes.
+    top_k_accuracy: float | None = None
+    #: One-vs-rest ROC curve per class, ``None`` for a class without positives or negatives.
+    roc: tuple[RocCurve | None, ...] = ()
 
     @property
     def count(self) -> int:
         return int(self.confusion.sum())
 
     @property
+    def support(self) -> np.ndarray:
+        """Images of each true class."""
+        return np.asarray(self.confusion).sum(axis=1)
+
+    @property
     def spec(self) -> ScoresSpec:
         return ScoresSpec(self.class_names)
 
+    @property
+    def balanced_accuracy(self) -> float:
+        """Mean recall over the classes that have images (scikit-learn's definition): on
+        imbalanced data it weighs a rare class as much as a frequent one, unlike accuracy."""
+        support = self.support
+        present = support > 0
+        if not present.any():
+            return 0.0
+        return float(np.mean(np.diag(self.confusion)[present] / support[present]))
+
+    @property
+    def has_roc(self) -> bool:
+        return bool(self.roc)
+
+    @property
+    def auc(self) -> list[float | None]:
+        """Each class's one-vs-rest ROC AUC, ``None`` where the class has no curve."""
+        if not self.roc:
+            return [None] * len(self.class_names)
+        return [None if curve is None else curve.auc for curve in self.roc]
+
+    @property
+    def macro_auc(self) -> float | None:
+        """Mean AUC over the classes that have a ROC curve; ``None`` when none has one."""
+        values = [value for value in self.auc if value is not None]
+        return float(np.mean(values)) if values else None
+
+    @property
+    def auc_classes(self) -> int:
+        """How many classes ``macro_auc`` averages."""
+        return sum(value is not None for value in self.auc)
+
+    def roc_note(self, index: int) -> str:
+        """Why class ``index`` has no ROC curve, or ``""`` when it has one."""
+        if not self.roc:
+            return "no class probabilities were scored"
+        if self.roc[index] is not None:
+            return ""
+        name = self.class_names[index]
+        if int(self.support[index]) == 0:
+            return f"no ROC curve: no image of class '{name}' was scored"
+        return f"no ROC curve: every image scored is of class '{name}'"
+
+    def macro_auc_note(self) -> str:
+        """Which classes the macro AUC leaves out (and why), or ``""`` when it averages all."""
+        if not self.roc:
+            return "no class probabilities were scored"
+        missing = [i for i, curve in enumerate(self.roc) if curve is None]
+        if not missing:
+            return ""
+        if len(missing) == len(self.class_names):
+            return "no class has both images of it and images of other classes"
+        shown = ", ".join(f"'{self.class_names[i]}'" for i in missing[:3])
+        more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""
+        return (
+            f"mean over {self.auc_classes} of {len(self.class_names)} classes; "
+            f"{shown}{more} without a ROC curve"
+        )
+
     def to_dict(self) -> dict[str, Any]:
-        return {
+        auc = self.auc
+        macro = self.macro_auc
+        report: dict[str, Any] = {
             "count": self.count,
             "accuracy": round(self.accuracy, 6),
             "error_rate": round(self.error_rate, 6),
+            "balanced_accuracy": round(self.balanced_accuracy, 6),
+            "top_k": self.top_k,
+            "top_k_accuracy": None if self.top_k_accuracy is None else round(self.top_k_accuracy, 6),
             "cohen_kappa": round(self.cohen_kappa, 6),
-            "confusion_matrix": self.confusion.astype(int).tolist(),
-            "per_class": [
-                {
-                    "class": name,
-                    "precision": round(float(p), 6),
-                    "recall": round(float(r), 6),
-                    "f1": round(float(f), 6),
-                    "support": int(s),
-                }
-                for name, p, r, f, s in zip(
-                    self.class_names, self.precision, self.recall, self.f1, self.confusion.sum(axis=1), strict=True
-                )
-            ],
+            "macro_auc": None if macro is None else round(macro, 6),
+            "macro_auc_classes": self.auc_classes,
+        }
+        note = self.macro_auc_note()
+        if note:
+            report["macro_auc_note"] = note
+        report["confusion_matrix"] = self.confusion.astype(int).tolist()
+        report["per_class"] = [
+            {
+                "class": name,
+                "precision": round(float(p), 6),
+                "recall": round(float(r), 6),
+                "f1": round(float(f), 6),
+                "support": int(s),
+                "auc": None if a is None else round(a, 6),
+            }
+            for name, p, r, f, s, a in zip(
+                self.class_names, self.precision, self.recall, self.f1, self.support, auc, strict=True
+            )
+        ]
+        # One entry per class (none without probabilities); a class without a curve says why.
+        report["roc_curves"] = [
+            {"class": name, **curve.to_dict()} if curve is not None
+            else {"class": name, "auc": None, "note": self.roc_note(index)}
+            for index, (name, curve) in enumerate(zip(self.class_names, self.roc, strict=False))
+        ]
+        return report
+
+
+@dataclass(frozen=True, eq=False)
+class RocCurve:
+    """One class against all others: false and true positive rates as the score threshold falls.
+
+    ``fpr``/``tpr`` run from (0, 0) to (1, 1); ``thresholds[i]`` is the lowest probability of
+    the class still counted positive at point i (``inf`` at the origin). The points are thinned
+    for display (collinear points dropped, a few hundred at most), while ``auc`` is the exact
+    area under the full curve.
+    """
+
+    fpr: np.ndarray
+    tpr: np.ndarray
+    thresholds: np.ndarray
+    auc: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "auc": round(self.auc, 6),
+            "fpr": [round(float(v), 6) for v in self.fpr],
+            "tpr": [round(float(v), 6) for v in self.tpr],
+            # JSON has no infinity: the origin's threshold (above every score) is written as null.
+            "thresholds": [round(float(v), 6) if np.isfinite(v) else None for v in self.thresholds],
         }

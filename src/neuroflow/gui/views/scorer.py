@@ -1,4 +1,4 @@
-"""Scorer result: confusion matrix, headline scores, per-class table, and the images per cell.
+"""Scorer result: confusion matrix, headline scores, per-class table, ROC curves, cell images.
 
 Rows of the matrix are the true classes and columns the predicted ones. Cell colours are
 shares of the row (how the images of one true class were predicted): the diagonal shades
@@ -47,6 +47,7 @@ from .palette import (
     heading_style,
     muted_style,
 )
+from .roc import RocPanel
 from .window import CardGrid, StatCard
 
 Index = QModelIndex | QPersistentModelIndex
@@ -365,10 +366,13 @@ class PerClassTable(QTableWidget):
     """Precision, recall, F1 and support per class; columns share the width it is given."""
 
     COLUMNS = ("Class", "Precision", "Recall", "F1", "Support")
+    #: Shown after the others when the scores have ROC curves (made from class probabilities).
+    AUC_COLUMN = "AUC"
 
     def __init__(self, scores: Scores, parent: QWidget | None = None) -> None:
-        super().__init__(len(scores.class_names), len(self.COLUMNS), parent)
-        self.setHorizontalHeaderLabels(list(self.COLUMNS))
+        self.columns = self.COLUMNS + ((self.AUC_COLUMN,) if scores.has_roc else ())
+        super().__init__(len(scores.class_names), len(self.columns), parent)
+        self.setHorizontalHeaderLabels(list(self.columns))
         self.verticalHeader().setVisible(False)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
@@ -381,16 +385,20 @@ class PerClassTable(QTableWidget):
             f"QHeaderView::section {{ background: {CHART_BACKGROUND}; color: {MUTED_TEXT_COLOR};"
             f" border: none; border-bottom: 1px solid {PANEL_BORDER}; padding: 3px 4px; font-weight: 600; }}"
         )
-        support = np.asarray(scores.confusion).sum(axis=1)
+        support = scores.support
+        auc = scores.auc
         numbers = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
         for row, name in enumerate(scores.class_names):
-            values = (
+            values = [
                 name,
                 f"{float(scores.precision[row]):.3f}",
                 f"{float(scores.recall[row]):.3f}",
                 f"{float(scores.f1[row]):.3f}",
                 f"{int(support[row]):,}",
-            )
+            ]
+            if scores.has_roc:
+                value = auc[row]
+                values.append("—" if value is None else f"{value:.3f}")
             for column, text in enumerate(values):
                 cell = QTableWidgetItem(text)
                 cell.setTextAlignment(
@@ -398,10 +406,12 @@ class PerClassTable(QTableWidget):
                 )
                 if column == 0:
                     cell.setToolTip(name)
+                elif self.columns[column] == self.AUC_COLUMN:
+                    cell.setToolTip(scores.roc_note(row) or f"{name} against the other classes: AUC {auc[row]:.4f}")
                 self.setItem(row, column, cell)
         header = self.horizontalHeader()
         header.setDefaultAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        class_header = QTableWidgetItem(self.COLUMNS[0])
+        class_header = QTableWidgetItem(self.columns[0])
         class_header.setTextAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         self.setHorizontalHeaderItem(0, class_header)
         self.resizeColumnsToContents()
@@ -467,10 +477,24 @@ class ScoresPanel(QWidget):
         self.predictions = predictions
         self.cards = {
             "accuracy": StatCard("Accuracy", f"{scores.accuracy * 100:.2f} %", DIAGONAL_COLOR),
-            "error_rate": StatCard("Error rate", f"{scores.error_rate * 100:.2f} %", WRONG_COLOR),
-            "cohen_kappa": StatCard("Cohen's kappa", f"{scores.cohen_kappa:.4f}", TEXT_COLOR),
-            "count": StatCard("Images scored", f"{scores.count:,}", TEXT_COLOR),
+            "balanced_accuracy": StatCard(
+                "Balanced accuracy", f"{scores.balanced_accuracy * 100:.2f} %", DIAGONAL_COLOR
+            ),
         }
+        if scores.top_k_accuracy is not None:
+            self.cards["top_k_accuracy"] = StatCard(
+                f"Top-{scores.top_k} accuracy", f"{scores.top_k_accuracy * 100:.2f} %", DIAGONAL_COLOR
+            )
+        if scores.has_roc:
+            macro = scores.macro_auc
+            self.cards["macro_auc"] = StatCard("Macro AUC", "—" if macro is None else f"{macro:.4f}", TEXT_COLOR)
+            self.cards["macro_auc"].setToolTip(
+                scores.macro_auc_note() or "Mean one-vs-rest ROC AUC over the classes (see ROC curves)"
+            )
+        self.cards["cohen_kappa"] = StatCard("Cohen's kappa", f"{scores.cohen_kappa:.4f}", TEXT_COLOR)
+        self.cards["error_rate"] = StatCard("Error rate", f"{scores.error_rate * 100:.2f} %", WRONG_COLOR)
+        # The image count is in the view's subtitle; six cards make two even rows of three.
+        self.cards["balanced_accuracy"].setToolTip("Mean recall of the classes: rare classes count as much as frequent ones")
         self.card_grid = CardGrid(list(self.cards.values()))
         self.matrix = ConfusionMatrixView(scores)
         self.per_class = PerClassTable(scores)
@@ -510,6 +534,8 @@ class ScoresPanel(QWidget):
         self.details = QTabWidget()
         self.details.setDocumentMode(True)
         self.details.addTab(self.per_class, "Per class")
+        self.roc = RocPanel(scores)
+        self.details.addTab(self.roc, "ROC curves")
         self.details.addTab(cells, "Cell images")
         self.cells_page = cells
 

@@ -149,15 +149,20 @@ class CardGrid(QWidget):
     def _column_width(self) -> int:
         return max((card.minimumSizeHint().width() for card in self.cards), default=0)
 
+    def width_for(self, columns: int) -> int:
+        """Width of the cards in ``columns`` columns: each column as wide as its widest card."""
+        widths = [card.minimumSizeHint().width() for card in self.cards]
+        needed = [max(widths[c::columns], default=0) for c in range(columns)]
+        return sum(needed) + (columns - 1) * CARD_SPACING
+
     def columns_for(self, width: int) -> int:
         """How many columns fit ``width``: one row if every card's own minimum fits, else the
-        most equal columns (as wide as the widest card) that fit."""
+        most columns (each as wide as its widest card) that fill the rows evenly and fit."""
         n = len(self.cards)
-        if sum(card.minimumSizeHint().width() for card in self.cards) + (n - 1) * CARD_SPACING <= width:
+        if self.width_for(n) <= width:
             return n
-        column = self._column_width()
         for columns in self._choices():
-            if columns * column + (columns - 1) * CARD_SPACING <= width:
+            if self.width_for(columns) <= width:
                 return columns
         return 1
 
