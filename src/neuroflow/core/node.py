@@ -88,6 +88,10 @@ class Node:
     def __init__(self, settings: Mapping[str, Any] | None = None) -> None:
         #: The stable id of the workflow node this instance belongs to (set by the workflow).
         self.node_id = ""
+        #: A one-line remark from the last ``configure`` that is not a problem but worth knowing
+        #: before running, e.g. that running will download a dataset. ``neuroflow validate`` and
+        #: the editor's tooltip show it; ``configure`` sets it (or clears it) every time.
+        self.note = ""
         self.settings: dict[str, Any] = {s.name: s.default for s in self.settings_spec}
         for key, value in (settings or {}).items():
             self.set(key, value)
