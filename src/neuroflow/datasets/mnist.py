@@ -32,6 +32,7 @@ import numpy as np
 from neuroflow.core.errors import DataError
 
 from .download import DownloadError, download_first
+from .download import Progress as DownloadProgress
 from .idx import IdxHeader, Progress, read_idx, read_idx_header
 from .npz import read_npz_array, read_npz_headers
 
@@ -347,7 +348,9 @@ def check_mirror(value: str, what: str) -> str | None:
     return None
 
 
-def fetch_split(pending: PendingDownload, mirror: str = "", progress: Progress | None = None) -> SplitFiles:
+def fetch_split(
+    pending: PendingDownload, mirror: str = "", progress: DownloadProgress | None = None
+) -> SplitFiles:
     """Download the missing files of a split, verified, and return where the split now is.
 
     ``progress(fraction, message)`` follows the bytes of all the files together and may raise
