@@ -29,7 +29,7 @@ from neuroflow.nodes.data.mnist_reader import MnistReaderNode
 from neuroflow.cli import main
 from neuroflow.core import fileformat
 from neuroflow.core.errors import Cancelled, DataError, SettingError
-from neuroflow.core.events import NodeProgress
+from neuroflow.core.events import NodeProgress, NodeState, NodeStateChanged
 from neuroflow.core.executor import Executor
 from neuroflow.core.node import CancelToken, ExecutionContext
 from neuroflow.core.ports import DatasetSpec
@@ -373,7 +373,7 @@ def test_run_shows_the_download_in_a_log(mirrored: _Server, tmp_path: Path, caps
     lines = err.splitlines()
     start = lines.index("> Fashion test (n1)")
     node_lines = lines[start + 1:lines.index("> Normalizer (n2)")]
-    assert node_lines[:2] == ["  downloading t10k-images-idx3-ubyte.gz", "  downloading t10k-labels-idx1-ubyte.gz (89%)"]
+    assert node_lines[:2] == ["  downloading t10k-images-idx3-ubyte.gz", "  downloading t10k-labels-idx1-ubyte.gz"]
     assert node_lines[-1] == "  read 100 images" and len(node_lines) <= 5
     assert "Fashion test (n1)                  ok" in out
 
@@ -397,6 +397,33 @@ def test_a_terminal_gets_one_redrawn_bar(mirrored: _Server, tmp_path: Path) -> N
     assert node_part.endswith("\r  [########################] 100%  read 100 images\x1b[K\n")
     assert node_part.count("\n") == 1  # one line, redrawn in place
     assert node_part.count("\r") <= 4 + 10 * seconds  # at most ten redraws a second
+
+
+def test_long_work_in_a_log_gets_a_line_every_ten_seconds(monkeypatch: pytest.MonkeyPatch) -> None:
+    workflow = Workflow()
+    reader = workflow.add_node("neuroflow.data.mnist_reader", label="Fashion train").id
+    log = io.StringIO()
+    progress = ConsoleProgress(workflow, log)
+    clock = [0.0]
+    monkeypatch.setattr("neuroflow.reporting.time.perf_counter", lambda: clock[0])
+    progress(NodeStateChanged(reader, NodeState.EXECUTING))
+    for second in range(36):  # a slow 26 MB download, reported twice a second
+        for half in (0.0, 0.5):
+            clock[0] = second + half
+            done = (second + half) / 36
+            progress(NodeProgress(reader, done, f"downloading train-images-idx3-ubyte.gz: {26.4 * done:.1f} MB of 26.4 MB"))
+    for number in range(10):  # many steps of different wording: only the first few get a line
+        progress(NodeProgress(reader, 1.0, f"step {'x' * number}"))
+    progress(NodeStateChanged(reader, NodeState.EXECUTED))
+    assert log.getvalue().splitlines() == [
+        "> Fashion train (n1)",
+        "  downloading train-images-idx3-ubyte.gz: 0.0 MB of 26.4 MB",
+        "  downloading train-images-idx3-ubyte.gz: 7.3 MB of 26.4 MB (27%)",
+        "  downloading train-images-idx3-ubyte.gz: 14.7 MB of 26.4 MB (55%)",
+        "  downloading train-images-idx3-ubyte.gz: 22.0 MB of 26.4 MB (83%)",
+        "  step ", "  step x", "  step xx", "  step xxx", "  step xxxx",
+        "  step xxxxxxxxx",  # the last message, when the node is done
+    ]
 
 
 # -- settings and files -------------------------------------------------------------------------

@@ -145,9 +145,10 @@ class ConsoleProgress:
             return
         if not event.message:
             return
-        new_wording = _wording(event.message) != _wording(state.printed)
-        if (new_wording and state.lines < _LOG_LINES_PER_NODE) or now - state.last_line >= _LOG_INTERVAL:
-            self._log_node_line(state, now)
+        if _wording(event.message) != _wording(state.printed) and state.lines < _LOG_LINES_PER_NODE:
+            self._log_node_line(state, now)  # a new step: its words say enough
+        elif now - state.last_line >= _LOG_INTERVAL:
+            self._log_node_line(state, now, percent=True)  # long work: how far it is
 
     def _draw_node_bar(self, node_id: str, state: _NodeProgressState) -> None:
         if self._bar_node not in (None, node_id):
@@ -160,15 +161,18 @@ class ConsoleProgress:
         self.stream.flush()
         self._bar_node, state.drawn = node_id, line
 
-    def _log_node_line(self, state: _NodeProgressState, now: float) -> None:
+    def _log_node_line(self, state: _NodeProgressState, now: float, percent: bool = False) -> None:
         fraction = state.fraction
-        percent = f" ({int(fraction * 100)}%)" if fraction is not None and 0.0 < fraction < 1.0 else ""
-        self._write_line(f"  {state.message}{percent}")
-        state.printed, state.lines, state.last_line = state.message, state.lines + 1, now
+        suffix = f" ({int(fraction * 100)}%)" if percent and fraction is not None and 0.0 < fraction < 1.0 else ""
+        self._write_line(f"  {state.message}{suffix}")
+        state.printed, state.last_line = state.message, now
+        state.lines += not percent  # the cap is on steps; time-based lines have their own pace
 
     def _finish_node(self, node_id: str, state: _NodeProgressState, executed: bool) -> None:
         if self.interactive:
             if state.drawn:
+                if executed:  # work of unknown length ("saving ...") is done now
+                    state.fraction = 1.0
                 self._draw_node_bar(node_id, state)  # its final state, kept as a line
                 self._end_bar()
         elif executed and state.message and state.message != state.printed:
