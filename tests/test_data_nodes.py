@@ -182,7 +182,7 @@ def test_fashion_found_in_standard_places(data_home: Path) -> None:
 
 
 def test_fashion_not_found_lists_every_place_and_how_to_get_it(data_home: Path) -> None:
-    node = MnistReaderNode({"dataset": "fashion"})
+    node = MnistReaderNode({"dataset": "fashion", "download": False})
     with pytest.raises(DataError) as caught:
         node.configure({})
     message = str(caught.value)
@@ -193,6 +193,7 @@ def test_fashion_not_found_lists_every_place_and_how_to_get_it(data_home: Path) 
     ):
         assert str(place) in message
     assert "train-images-idx3-ubyte.gz" in message and "data folder" in message
+    assert message.endswith("or turn on its download setting (it is off)")
     assert "\n" not in message
 
 
@@ -375,7 +376,8 @@ def test_partition_warns_about_an_empty_partition() -> None:
 @pytest.mark.parametrize(
     ("node_type", "settings"),
     [
-        (MnistReaderNode, {"dataset": "fashion", "split": "test", "data_folder": "data/fm", "limit": 7}),
+        (MnistReaderNode, {"dataset": "fashion", "split": "test", "data_folder": "data/fm", "limit": 7,
+                           "download": False, "mirror": "https://example.org/fashion/"}),
         (ImageFolderReaderNode, {"folder": "pics", "color_mode": "rgb", "size": [32, 24], "limit_per_class": 3}),
         (NormalizerNode, {"range": "-1..1"}),
         (PartitioningNode, {"mode": "count", "fraction": 0.5, "count": 12, "stratified": False,
@@ -415,7 +417,9 @@ def test_reader_normalizer_partitioning_workflow_runs() -> None:
 
 def test_workflow_reports_missing_fashion_mnist_on_the_node(data_home: Path) -> None:
     workflow = Workflow()
-    reader = workflow.add_node("neuroflow.data.mnist_reader", settings={"dataset": "fashion"}, label="Fashion")
+    reader = workflow.add_node(
+        "neuroflow.data.mnist_reader", settings={"dataset": "fashion", "download": False}, label="Fashion"
+    )
     workflow.add_node("neuroflow.data.normalizer")
     workflow.connect(reader.id, "data", "n2", "data")
     problem = workflow.first_problem()

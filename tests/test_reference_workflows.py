@@ -207,7 +207,8 @@ def test_a_missing_fashion_dataset_says_where_it_looked(
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.setenv("NEUROFLOW_DATA", str(tmp_path / "data"))
     monkeypatch.delenv("KERAS_HOME", raising=False)
-    code = main(["validate", str(path_of("knime_fashion_cnn"))])
+    off = ["--set", "train_reader.download=false", "--set", "test_reader.download=false"]
+    code = main(["validate", str(path_of("knime_fashion_cnn")), *off])
     err = capsys.readouterr().err
     assert code == 1
     assert "Fashion-MNIST" in err and str(tmp_path / "data" / "fashion-mnist") in err

@@ -180,7 +180,8 @@ def build(reference: Reference) -> Workflow:
         for split, y in (("train", TRAIN_Y), ("test", TEST_Y)):
             workflow.add_node(
                 "neuroflow.data.mnist_reader", node_id=f"{split}_reader", label=f"{title} {split}",
-                settings={"dataset": reference.dataset, "split": split, "data_folder": "", "limit": 0},
+                settings={"dataset": reference.dataset, "split": split, "data_folder": "", "limit": 0,
+                          "download": True, "mirror": ""},
                 position=(0.0, y),
             )
             workflow.add_node(

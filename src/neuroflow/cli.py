@@ -139,6 +139,10 @@ def _validate(options: argparse.Namespace) -> int:
     if problem:
         raise NeuroFlowError(problem)
     print(f"{options.file}: valid ({len(workflow.nodes)} nodes, {len(workflow.connections)} connections)")
+    for nid in workflow.topological_order():
+        item = workflow.nodes[nid]
+        if item.node.note:  # e.g. a dataset that running will download first
+            print(f"note: {item.title}: {item.node.note}")
     return 0
 
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
+import shutil
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -11,6 +14,7 @@ from .core.data import Scores, TrainedModel
 from .core.events import (
     BatchEnded,
     EpochEnded,
+    NodeProgress,
     NodeState,
     NodeStateChanged,
     NodeWarning,
@@ -33,11 +37,33 @@ _STATE_MARKS = {
 }
 
 
-class ConsoleProgress:
-    """Executor listener that draws one progress bar per epoch on a terminal stream.
+#: In a log, a node's progress gets a new line when its wording changes (at most this many per
+#: node) or when this many seconds passed since its last line, so a long download is not silent.
+_LOG_LINES_PER_NODE = 6
+_LOG_INTERVAL = 10.0
+_REDRAW_INTERVAL = 0.1
+_CLEAR_TO_END = "\x1b[K"
 
-    On a terminal the bar is redrawn in place (at most ten times a second); on a pipe or in a
-    log, one line is written per finished epoch so logs stay readable.
+
+@dataclass
+class _NodeProgressState:
+    fraction: float | None = None
+    message: str = ""
+    printed: str = ""  # the last message written as a line (logs)
+    lines: int = 0
+    last_line: float = 0.0
+    drawn: str = ""  # the bar last drawn on the terminal (terminals)
+
+
+class ConsoleProgress:
+    """Executor listener that shows progress on a terminal stream or in a log.
+
+    Training gets one bar per epoch. Every other node's progress (reading files, a download,
+    predicting) gets a bar of its own while it runs. On a terminal bars are redrawn in place (at
+    most ten times a second) and each stays as one line when its node ends; on a pipe or in a log,
+    a line is written per finished epoch, and per node a line when its progress changes wording
+    ("downloading FILE", "reading FILE", "read N images") or every ten seconds during long work -
+    so logs stay short and readable.
     """
 
     def __init__(self, workflow: Workflow, stream: TextIO, enabled: bool = True) -> None:
@@ -48,13 +74,21 @@ class ConsoleProgress:
         self._last_draw = 0.0
         self._epochs = 0
         self._epoch_started = time.perf_counter()
+        self._training: set[str] = set()
+        self._nodes: dict[str, _NodeProgressState] = {}
+        self._bar_node: str | None = None  # whose bar is on the current terminal line
 
     def __call__(self, event: Any) -> None:
         if not self.enabled:
             return
         if isinstance(event, NodeStateChanged):
             self._state(event)
+        elif isinstance(event, NodeProgress):
+            if event.node_id not in self._training:
+                self._node_progress(event)
         elif isinstance(event, TrainingStarted):
+            self._end_bar()
+            self._training.add(event.node_id)
             self._epochs = event.epochs
             self._write_line(
                 f"  training on {event.samples:,} images: {event.epochs} epochs of {event.batches_per_epoch} batches"
@@ -62,7 +96,7 @@ class ConsoleProgress:
             self._epoch_started = time.perf_counter()
         elif isinstance(event, BatchEnded) and self.interactive:
             now = time.perf_counter()
-            if now - self._last_draw >= 0.1 or event.batch == event.batches:
+            if now - self._last_draw >= _REDRAW_INTERVAL or event.batch == event.batches:
                 self._last_draw = now
                 line = self._bar(event.epoch, event.batch / event.batches, event.metrics, now - self._epoch_started)
                 self.stream.write("\r" + line)
@@ -85,9 +119,71 @@ class ConsoleProgress:
         if item is None:
             return
         if event.state is NodeState.EXECUTING:
+            self._nodes[event.node_id] = _NodeProgressState()
             self._write_line(f"> {item.label} ({item.id})")
-        elif event.state is NodeState.FAILED:
+            return
+        state = self._nodes.pop(event.node_id, None)
+        if state is not None:
+            self._finish_node(event.node_id, state, executed=event.state is NodeState.EXECUTED)
+        self._training.discard(event.node_id)
+        if event.state is NodeState.FAILED:
             self._write_line(f"  failed: {event.message}")
+
+    # -- the progress of nodes other than training ------------------------------------------
+    def _node_progress(self, event: NodeProgress) -> None:
+        state = self._nodes.setdefault(event.node_id, _NodeProgressState())
+        first = not state.message and not state.printed
+        state.fraction, state.message = event.fraction, event.message
+        if not event.message and event.fraction is None:
+            return
+        now = time.perf_counter()
+        if self.interactive:
+            done = event.fraction is not None and event.fraction >= 1.0
+            if first or done or now - self._last_draw >= _REDRAW_INTERVAL or self._bar_node != event.node_id:
+                self._last_draw = now
+                self._draw_node_bar(event.node_id, state)
+            return
+        if not event.message:
+            return
+        if _wording(event.message) != _wording(state.printed) and state.lines < _LOG_LINES_PER_NODE:
+            self._log_node_line(state, now)  # a new step: its words say enough
+        elif now - state.last_line >= _LOG_INTERVAL:
+            self._log_node_line(state, now, percent=True)  # long work: how far it is
+
+    def _draw_node_bar(self, node_id: str, state: _NodeProgressState) -> None:
+        if self._bar_node not in (None, node_id):
+            self._end_bar()
+        width = max(shutil.get_terminal_size((100, 24)).columns - 1, 20)
+        line = _node_bar(state.fraction, state.message)[:width]
+        if self._bar_node == node_id and line == state.drawn:
+            return
+        self.stream.write("\r" + line + _CLEAR_TO_END)
+        self.stream.flush()
+        self._bar_node, state.drawn = node_id, line
+
+    def _log_node_line(self, state: _NodeProgressState, now: float, percent: bool = False) -> None:
+        fraction = state.fraction
+        suffix = f" ({int(fraction * 100)}%)" if percent and fraction is not None and 0.0 < fraction < 1.0 else ""
+        self._write_line(f"  {state.message}{suffix}")
+        state.printed, state.last_line = state.message, now
+        state.lines += not percent  # the cap is on steps; time-based lines have their own pace
+
+    def _finish_node(self, node_id: str, state: _NodeProgressState, executed: bool) -> None:
+        if self.interactive:
+            if state.drawn:
+                if executed:  # work of unknown length ("saving ...") is done now
+                    state.fraction = 1.0
+                self._draw_node_bar(node_id, state)  # its final state, kept as a line
+                self._end_bar()
+        elif executed and state.message and state.message != state.printed:
+            self._log_node_line(state, time.perf_counter())
+
+    def _end_bar(self) -> None:
+        """Move past a node's bar so the next output starts on a line of its own."""
+        if self._bar_node is not None:
+            self._bar_node = None
+            self.stream.write("\n")
+            self.stream.flush()
 
     def _bar(self, epoch: int, fraction: float, metrics: dict[str, float], seconds: float) -> str:
         filled = int(round(fraction * _BAR_WIDTH))
@@ -97,11 +193,27 @@ class ConsoleProgress:
         return f"  epoch {epoch:>{width}}/{self._epochs} [{bar}] {seconds:5.1f}s  {shown}"
 
     def _write_line(self, text: str) -> None:
+        self._end_bar()
         self.stream.write(text + "\n")
         self.stream.flush()
 
     def close(self) -> None:
+        self._end_bar()
         self.stream.flush()
+
+
+def _node_bar(fraction: float | None, message: str) -> str:
+    """``  [#########...............]  38%  downloading FILE: 1.7 MB of 4.4 MB``."""
+    if fraction is None:
+        return f"  [{'~' * _BAR_WIDTH}]       {message}"
+    fraction = min(max(fraction, 0.0), 1.0)
+    filled = int(fraction * _BAR_WIDTH)
+    return f"  [{'#' * filled}{'.' * (_BAR_WIDTH - filled)}] {fraction:4.0%}  {message}"
+
+
+def _wording(message: str) -> str:
+    """What a progress message says, without its numbers or its details after a colon."""
+    return re.sub(r"[\d.,]+", "", message.partition(":")[0]).strip()
 
 
 def print_summary(workflow: Workflow, result: RunResult, stream: TextIO) -> None:

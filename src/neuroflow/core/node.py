@@ -93,6 +93,10 @@ class Node:
         #: The folder of the workflow file, against which relative paths in settings resolve
         #: (set by the workflow; ``None`` for an unsaved workflow: the current folder).
         self.base_folder: Path | None = None
+        #: A one-line remark from the last ``configure`` that is not a problem but worth knowing
+        #: before running, e.g. that running will download a dataset. ``neuroflow validate`` and
+        #: the editor's tooltip show it; ``configure`` sets it (or clears it) every time.
+        self.note = ""
         self.settings: dict[str, Any] = {s.name: s.default for s in self.settings_spec}
         for key, value in (settings or {}).items():
             self.set(key, value)

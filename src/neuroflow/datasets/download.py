@@ -29,6 +29,26 @@ from neuroflow.core.errors import DataError
 #: ``progress(fraction or None, message)``; may raise ``Cancelled`` to stop the download.
 Progress = Callable[[float | None, str], None]
 
+
+class DownloadError(DataError):
+    """A download failed; ``str()`` is the full one-line message.
+
+    The parts are kept so that a caller can summarise several failures in one line (e.g.
+    "cannot reach HOST (offline?)" once per host instead of once per file): ``url`` the source,
+    ``reason`` why it failed, and ``unreachable`` when no connection could be made at all.
+    ``problems`` holds each source's error when :func:`download_first` tried several.
+    """
+
+    def __init__(
+        self, message: str, *, url: str = "", reason: str = "", unreachable: bool = False,
+        problems: Sequence[DownloadError] = (),
+    ) -> None:
+        super().__init__(message)
+        self.url = url
+        self.reason = reason or message
+        self.unreachable = unreachable
+        self.problems: tuple[DownloadError, ...] = tuple(problems) or (self,)
+
 CHUNK = 1 << 16
 #: Seconds to wait for a connection or for the next bytes before giving up.
 TIMEOUT = 30.0
@@ -58,10 +78,14 @@ def download_file(
         try:
             response = urllib.request.urlopen(url, timeout=TIMEOUT)  # noqa: S310 - user-set mirrors may be file://
         except urllib.error.HTTPError as exc:
-            raise DataError(f"cannot download {shown} from {url}: HTTP {exc.code} {exc.reason}") from None
+            reason = f"HTTP {exc.code} {exc.reason}"
+            raise DownloadError(f"cannot download {shown} from {url}: {reason}", url=url, reason=reason) from None
         except (urllib.error.URLError, OSError, ValueError) as exc:
-            reason = getattr(exc, "reason", exc)
-            raise DataError(f"cannot download {shown} from {url}: {_reason(reason)}") from None
+            reason = _reason(getattr(exc, "reason", exc))
+            raise DownloadError(
+                f"cannot download {shown} from {url}: {reason}", url=url, reason=reason,
+                unreachable=not isinstance(exc, ValueError),
+            ) from None
         with response, open(partial, "wb") as handle:
             total = _length(response)
             done = 0
@@ -72,7 +96,8 @@ def download_file(
                 try:
                     chunk = response.read(CHUNK)
                 except (TimeoutError, OSError) as exc:
-                    raise DataError(f"download of {shown} from {url} broke off: {_reason(exc)}") from None
+                    reason = f"broke off: {_reason(exc)}"
+                    raise DownloadError(f"download of {shown} from {url} {reason}", url=url, reason=reason) from None
                 if not chunk:
                     break
                 handle.write(chunk)
@@ -82,15 +107,17 @@ def download_file(
                     fraction = min(done / total, 1.0) if total else None
                     progress(fraction, f"downloading {shown}: {_megabytes(done)}{size_text}")
             if total and done < total:
-                raise DataError(f"download of {shown} from {url} broke off after {done:,} of {total:,} bytes")
+                reason = f"broke off after {done:,} of {total:,} bytes"
+                raise DownloadError(f"download of {shown} from {url} {reason}", url=url, reason=reason)
             handle.flush()
             os.fsync(handle.fileno())
         actual = digest.hexdigest()
         if sha256 is not None and actual != sha256.lower():
-            raise DataError(
-                f"{shown} downloaded from {url} does not match its SHA-256 checksum (expected "
-                f"{sha256.lower()[:16]}..., got {actual[:16]}...); the file was removed"
+            reason = (
+                f"does not match its SHA-256 checksum (expected {sha256.lower()[:16]}..., "
+                f"got {actual[:16]}...); the file was removed"
             )
+            raise DownloadError(f"{shown} downloaded from {url} {reason}", url=url, reason=reason)
         os.replace(partial, target)
     finally:
         partial.unlink(missing_ok=True)
@@ -112,15 +139,20 @@ def download_first(
     """
     if not urls:
         raise DataError(f"no download source for {what or Path(target).name}")
-    problems = []
+    problems: list[DownloadError] = []
     for url in urls:
         try:
             return download_file(url, target, sha256=sha256, progress=progress, what=what)
-        except DataError as exc:
-            problems.append(str(exc))
+        except DownloadError as exc:
+            problems.append(exc)
+        except DataError as exc:  # e.g. the folder cannot be created: no other source helps
+            raise exc from None
     if len(problems) == 1:
-        raise DataError(problems[0])
-    raise DataError("; ".join(problems))
+        raise problems[0]
+    raise DownloadError(
+        "; ".join(str(p) for p in problems), url=problems[-1].url, reason=problems[-1].reason,
+        unreachable=all(p.unreachable for p in problems), problems=problems,
+    )
 
 
 def sha256_of(path: Path) -> str:

@@ -10,6 +10,13 @@ Fashion-MNIST does not; without a data folder it is looked for in
 ``$NEUROFLOW_DATA/fashion-mnist``, ``~/.neuroflow/data/fashion-mnist`` and the Keras download
 cache ``~/.keras/datasets/fashion-mnist`` (``$KERAS_HOME`` is honoured), and the error lists
 every place looked in and how to get the files.
+
+A missing Fashion-MNIST split can be downloaded instead: :func:`plan_split` says either where the
+files are or, as a :class:`PendingDownload`, which files would be fetched into the first of the
+places above - without touching the network, so a reader's ``configure`` stays cheap (the shape,
+classes and split sizes of a collection are fixed facts). :func:`fetch_split` then downloads them
+from ``$NEUROFLOW_DATA_MIRROR`` (when set), a mirror given by the user or the collection's
+built-in sources, each file verified against its published SHA-256 checksum.
 """
 
 from __future__ import annotations
@@ -18,11 +25,14 @@ import os
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import numpy as np
 
 from neuroflow.core.errors import DataError
 
+from .download import DownloadError, download_first
+from .download import Progress as DownloadProgress
 from .idx import IdxHeader, Progress, read_idx, read_idx_header
 from .npz import read_npz_array, read_npz_headers
 
@@ -35,6 +45,19 @@ IDX_NAMES: dict[str, tuple[str, str]] = {
 NPZ_KEYS: dict[str, tuple[str, str]] = {"train": ("x_train", "y_train"), "test": ("x_test", "y_test")}
 IMAGES_MAGIC = 0x00000803  # unsigned bytes, 3 dimensions
 LABELS_MAGIC = 0x00000801  # unsigned bytes, 1 dimension
+#: A base URL tried before every built-in source; ``<base>/<collection folder>/<file>``, so a copy
+#: of a data folder (``~/.neuroflow/data``) served as it is works as a mirror.
+MIRROR_VARIABLE = "NEUROFLOW_DATA_MIRROR"
+MIRROR_SCHEMES = ("http", "https", "file")
+
+
+@dataclass(frozen=True)
+class RemoteFile:
+    """One file of a collection's canonical release: its name, SHA-256 and size in bytes."""
+
+    name: str
+    sha256: str
+    size: int
 
 
 @dataclass(frozen=True)
@@ -51,6 +74,24 @@ class Collection:
     #: True when the files ship with NeuroFlow (``neuroflow.assets/<folder_name>``).
     bundled: bool
     homepage: str
+    #: Samples per split in the canonical release, and the image size: fixed facts, so a
+    #: split that is still to be downloaded can be configured.
+    split_counts: tuple[tuple[str, int], ...] = (("train", 60_000), ("test", 10_000))
+    image_shape: tuple[int, int] = (28, 28)
+    #: Base URLs the IDX ``.gz`` files can be downloaded from, tried in order; empty: no download.
+    sources: tuple[str, ...] = ()
+    #: The canonical ``.gz`` files with their checksums (what a download must match).
+    remote_files: tuple[RemoteFile, ...] = ()
+
+    def split_count(self, split: str) -> int:
+        return dict(self.split_counts)[split]
+
+    def remote_file(self, name: str) -> RemoteFile:
+        return next(f for f in self.remote_files if f.name == name)
+
+    @property
+    def downloadable(self) -> bool:
+        return bool(self.remote_files)
 
 
 DIGITS = Collection(
@@ -73,6 +114,21 @@ FASHION = Collection(
     npz_names=("fashion-mnist.npz", "fashion_mnist.npz"),
     bundled=False,
     homepage="https://github.com/zalandoresearch/fashion-mnist",
+    sources=(
+        "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",  # Zalando's own host
+        "https://storage.googleapis.com/tensorflow/tf-keras-datasets/",  # the mirror Keras uses
+    ),
+    # The canonical release (Zalando's published md5s match these files too).
+    remote_files=(
+        RemoteFile("train-images-idx3-ubyte.gz",
+                   "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84", 26_421_880),
+        RemoteFile("train-labels-idx1-ubyte.gz",
+                   "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845", 29_515),
+        RemoteFile("t10k-images-idx3-ubyte.gz",
+                   "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073", 4_422_102),
+        RemoteFile("t10k-labels-idx1-ubyte.gz",
+                   "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5", 5_148),
+    ),
 )
 COLLECTIONS: dict[str, Collection] = {c.key: c for c in (DIGITS, FASHION)}
 
@@ -159,7 +215,10 @@ def find_in_folder(folder: Path, collection: Collection, split: str) -> SplitFil
 
 
 def locate_split(collection: Collection, split: str, data_folder: str = "") -> SplitFiles:
-    """Find a split's files: in ``data_folder`` (a folder or an .npz file) or the default source."""
+    """Find a split's files: in ``data_folder`` (a folder or an .npz file) or the default source.
+
+    Never downloads; see :func:`plan_split` for a split that may be fetched when missing.
+    """
     if split not in IDX_NAMES:
         raise DataError(f"unknown split {split!r}; expected one of {', '.join(IDX_NAMES)}")
     expected = f"{IDX_NAMES[split][0]}[.gz] and {IDX_NAMES[split][1]}[.gz], or {collection.npz_names[0]}"
@@ -191,10 +250,155 @@ def locate_split(collection: Collection, split: str, data_folder: str = "") -> S
             if found is not None:
                 return found
     gz_files = ", ".join(f"{name}.gz" for pair in IDX_NAMES.values() for name in pair)
+    switch = ", or turn on its download setting (it is off)" if collection.downloadable else ""
     raise DataError(
         f"{collection.title} {split} files not found; looked in {', '.join(map(str, places))}. "
         f"Download the four IDX .gz files ({gz_files}) from the {collection.title} project "
-        f"({collection.homepage}) into one of these folders, or set the node's data folder"
+        f"({collection.homepage}) into one of these folders, or set the node's data folder{switch}"
+    )
+
+
+# -- downloading ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PendingDownload:
+    """A split that is not on disk yet and will be downloaded when the reader runs."""
+
+    collection: Collection
+    split: str
+    #: Where the files go: the first of the standard places.
+    folder: Path
+    #: The split's files still missing there (one or both).
+    files: tuple[RemoteFile, ...]
+    #: Every place the split was looked for.
+    searched: tuple[Path, ...]
+
+    @property
+    def size(self) -> int:
+        return sum(remote.size for remote in self.files)
+
+    def describe(self) -> str:
+        names = " and ".join(remote.name for remote in self.files)
+        return (
+            f"{self.collection.title} {self.split} is not downloaded yet: running will download "
+            f"{self.size / 1e6:.1f} MB ({names}) into {self.folder}"
+        )
+
+
+def download_folder(collection: Collection) -> Path:
+    """Where downloads of ``collection`` go: ``$NEUROFLOW_DATA/<folder>``, else ``~/.neuroflow/data/<folder>``."""
+    return search_folders(collection)[0]
+
+
+def plan_split(
+    collection: Collection, split: str, data_folder: str = "", download: bool = True
+) -> SplitFiles | PendingDownload:
+    """Where a split's files are, or - when they are missing and may be downloaded - what to fetch.
+
+    Only looks at the file system. A data folder, a bundled collection or ``download=False``
+    behave exactly as :func:`locate_split`. Otherwise a split found complete in a standard
+    place is used; when none has it, the split's files still missing from the download folder
+    (a half-finished earlier download is completed, not restarted) make a :class:`PendingDownload`.
+    """
+    if data_folder.strip() or collection.bundled or not download or not collection.downloadable:
+        return locate_split(collection, split, data_folder)
+    if split not in IDX_NAMES:
+        raise DataError(f"unknown split {split!r}; expected one of {', '.join(IDX_NAMES)}")
+    places = search_folders(collection)
+    for place in places:
+        if place.is_dir():
+            try:
+                found = find_in_folder(place, collection, split)
+            except DataError:  # one file of the pair: downloading completes it in the first place
+                continue
+            if found is not None:
+                return found
+    target = places[0]
+    missing = tuple(
+        collection.remote_file(f"{name}.gz") for name in IDX_NAMES[split] if _idx_file(target, name) is None
+    )
+    return PendingDownload(collection, split, target, missing, tuple(places))
+
+
+def download_sources(collection: Collection, mirror: str = "") -> list[str]:
+    """Base URLs to fetch ``collection`` from, in order.
+
+    ``$NEUROFLOW_DATA_MIRROR`` (a copy of the data folder layout, ``<base>/<folder>/<file>``)
+    comes first when set; then ``mirror`` (a base URL holding the files themselves) when given,
+    else the collection's built-in sources.
+    """
+    bases = []
+    shared = os.environ.get(MIRROR_VARIABLE, "").strip()
+    if shared:
+        bases.append(f"{shared.rstrip('/')}/{collection.folder_name}/")
+    if mirror.strip():
+        bases.append(mirror.strip().rstrip("/") + "/")
+    else:
+        bases.extend(collection.sources)
+    return bases
+
+
+def check_mirror(value: str, what: str) -> str | None:
+    """A problem with a mirror URL as one line, or None when it can be used (empty is fine)."""
+    text = value.strip()
+    if not text:
+        return None
+    parts = urlsplit(text)
+    if parts.scheme.lower() not in MIRROR_SCHEMES or not (parts.netloc or parts.scheme.lower() == "file"):
+        return f"{what}: expected an http://, https:// or file:// URL, got {value!r}"
+    return None
+
+
+def fetch_split(
+    pending: PendingDownload, mirror: str = "", progress: DownloadProgress | None = None
+) -> SplitFiles:
+    """Download the missing files of a split, verified, and return where the split now is.
+
+    ``progress(fraction, message)`` follows the bytes of all the files together and may raise
+    ``Cancelled``; a cancelled or failed download leaves no partial file. A failure is one line
+    naming the missing files, the places looked in, what went wrong with each source and how to
+    get the files another way.
+    """
+    collection = pending.collection
+    problem = check_mirror(os.environ.get(MIRROR_VARIABLE, ""), MIRROR_VARIABLE) or check_mirror(
+        mirror, "the node's download mirror"
+    )
+    if problem:
+        raise DataError(problem)
+    bases = download_sources(collection, mirror)
+    total = max(pending.size, 1)
+    done = 0
+    for index, remote in enumerate(pending.files):
+        def report(fraction: float | None, message: str, start: int = done, size: int = remote.size) -> None:
+            if progress is not None:
+                progress(None if fraction is None else min((start + fraction * size) / total, 1.0), message)
+
+        try:
+            download_first(
+                [base + remote.name for base in bases], pending.folder / remote.name,
+                sha256=remote.sha256, progress=report,
+            )
+        except DownloadError as exc:
+            raise DataError(_download_failed(pending, pending.files[index:], exc)) from None
+        done += remote.size
+    found = find_in_folder(pending.folder, collection, pending.split)
+    if found is None:  # removed while downloading: nothing sensible to retry
+        raise DataError(f"{collection.title} {pending.split} files vanished from {pending.folder} after downloading")
+    return found
+
+
+def _download_failed(pending: PendingDownload, missing: tuple[RemoteFile, ...], error: DownloadError) -> str:
+    reasons: list[str] = []
+    for problem in error.problems:
+        where = urlsplit(problem.url).netloc
+        text = f"cannot reach {where}: {problem.reason}" if problem.unreachable and where else str(problem)
+        if text not in reasons:
+            reasons.append(text)
+    collection = pending.collection
+    return (
+        f"{collection.title} {pending.split} files missing: {', '.join(remote.name for remote in missing)} "
+        f"(looked in {', '.join(map(str, pending.searched))}); download failed: {'; '.join(reasons)}. "
+        f"Put the files from {collection.homepage} into {pending.folder}, point {MIRROR_VARIABLE} or the "
+        "node's download mirror at a copy, or set the node's data folder"
     )
 
 

@@ -126,6 +126,8 @@ def tooltip_html(item: WorkflowNode) -> str:
     if item.message and item.state in (NodeState.NOT_CONFIGURED, NodeState.FAILED):
         color = "#fca5a5" if item.state is NodeState.FAILED else "#fcd34d"
         parts.append(f"<br/><span style='color:{color}'>{_escape(item.message)}</span>")
+    if item.node.note and item.state is NodeState.CONFIGURED:  # e.g. "running will download 4.4 MB"
+        parts.append(f"<br/><span style='color:#94a3b8'>{_escape(item.node.note)}</span>")
     network = item.specs.get("network")
     if isinstance(network, NetworkSpec) and item.state is not NodeState.NOT_CONFIGURED:
         parts.append(
