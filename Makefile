@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 FLAGSHIP := workflows/mnist_cnn.workflow
 
-.PHONY: install run demo test lint benchmark benchmark-gui reference screenshot xvfb clean
+.PHONY: install run demo test lint benchmark benchmark-data benchmark-gui reference screenshot xvfb clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ lint: $(STAMP)
 ## benchmark: engine overhead of the Network Learner against a plain Keras script
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/learner_overhead.py
+
+## benchmark-data: training from 20,000 RGB JPEGs, NeuroFlow's pipeline against Keras's (speed, memory; long)
+benchmark-data: $(STAMP)
+	$(BIN)/python benchmarks/data_pipeline.py
 
 ## reference: the article networks on full data, NeuroFlow against plain Keras -> docs/results.md (long)
 reference: $(STAMP)

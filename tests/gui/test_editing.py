@@ -145,6 +145,18 @@ def test_path_and_text_settings_apply_when_editing_finishes(window, tmp_path):
     assert window.document.workflow.nodes[node_id].node["path"] == str(tmp_path / "model.keras")
 
 
+def test_a_path_chosen_inside_the_workflow_folder_is_stored_relative(window, tmp_path):
+    photos = tmp_path / "project" / "photos"
+    (photos / "cats").mkdir(parents=True)
+    window.document.save(tmp_path / "project" / "study.workflow")
+    node_id = window.document.add_node("neuroflow.data.image_folder_reader", (0, 0))
+    window.canvas.select([node_id])
+    field = window.properties.form.fields["folder"]
+    assert field.stored_form(str(photos)) == "photos"
+    assert field.stored_form(str(tmp_path / "elsewhere")) == str(tmp_path / "elsewhere")
+    assert window.document.workflow.nodes[node_id].node.resolve_path("photos") == photos.resolve()
+
+
 def test_changing_a_setting_resets_the_node_and_everything_downstream(window, run):
     inp, flat, dense = build_chain(window)
     result = run()
@@ -341,7 +353,8 @@ def test_save_and_reopen_gives_the_same_canvas_and_settings(window, tmp_path):
     after = window.canvas.snapshot()
     assert after["nodes"] == before["nodes"]
     assert after["connections"] == before["connections"]
-    assert doc.workflow.nodes[dense].node.settings == {"units": 33, "activation": "relu"}
+    settings = doc.workflow.nodes[dense].node.settings
+    assert (settings["units"], settings["activation"]) == (33, "relu")
     assert fileformat.dumps(doc.workflow) == path.read_text()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -568,6 +569,39 @@ def test_reader_view_shows_class_counts_and_samples(qtbot, workflow):
     only.gallery.set_filter(class_index=2)
     assert only.gallery.visible_indices().tolist() == [4, 5]
     assert panel.tabs is None
+
+
+def test_reader_view_of_files_loads_thumbnails_from_disk_and_lists_skipped_files(qtbot, workflow, tmp_path):
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from images import png_bytes
+
+    from neuroflow.core.data import ImageFileDataset
+
+    paths = []
+    for k, rgb in enumerate([(255, 0, 0), (0, 0, 255)]):
+        path = tmp_path / f"{k}.png"
+        path.write_bytes(png_bytes(np.ones((20, 40, 3), np.uint8) * np.array(rgb, np.uint8)))
+        paths.append(str(path))
+    data = ImageFileDataset(
+        paths=np.array(paths, dtype=object), labels=np.array([0, 2]), class_names=CLASSES,
+        image_shape=(10, 10, 3), resize_mode="crop", skipped=((str(tmp_path / "bad.jpg"), "empty file"),),
+    )
+    item = executed(workflow, ReaderStandIn, {"data": data})
+    window = show(qtbot, open_result_view(item))
+    only = window.panel.panels["images"]
+    assert "2 images · 10×10×3" in only.summary.text() and "files, centre-cropped while training" in only.summary.text()
+    assert only.skipped.isVisible() and "1 unreadable file was skipped" in only.skipped.text()
+    assert "bad.jpg: empty file" in only.skipped.toolTip()
+    pixmap = only.gallery.model.pixmap(1)
+    image = pixmap.toImage()
+    assert (pixmap.width(), pixmap.height()) == (80, 80)  # 10 px enlarged by a whole factor
+    assert QColor(image.pixel(40, 40)).getRgb()[:3] == (0, 0, 255)
+    assert str(tmp_path / "1.png") in only.gallery.model.index(1).data(Qt.ItemDataRole.ToolTipRole)
+    (tmp_path / "0.png").unlink()  # gone since the reader ran: a placeholder, not a crash
+    only.gallery.model._pixmaps.clear()
+    assert only.gallery.model.pixmap(0).width() == 80
 
 
 def test_node_with_several_datasets_gets_tabs(qtbot, workflow):

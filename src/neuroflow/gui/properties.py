@@ -111,6 +111,7 @@ class PropertiesPanel(QScrollArea):
         self.details.show()
         node = item.node
         if rebuild:
+            self.form.base_folder = self.document.workflow.folder
             self.form.build(node.settings_spec, node.settings)
         self.settings_title.setVisible(bool(node.settings_spec))
         self._show_header(item)

@@ -12,7 +12,9 @@ The form never edits a node: it emits :attr:`SettingsForm.edited` and the owner 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -251,7 +253,12 @@ class TextField(Field):
 
 
 class PathField(Field):
+    """A path with a browse button. A file chosen inside the workflow's folder is stored relative
+    to it, so the workflow and its data can be moved or shared together."""
+
     setting: PathSetting
+    #: The workflow file's folder (``None`` while unsaved); set by the form.
+    base_folder: Path | None = None
 
     def _build(self, parent: QWidget) -> QWidget:
         row = QWidget(parent)
@@ -271,7 +278,11 @@ class PathField(Field):
         return row
 
     def _browse(self) -> None:
-        s, start = self.setting, self.edit.text()
+        s, start = self.setting, os.path.expanduser(self.edit.text().strip())
+        if start and not os.path.isabs(start) and self.base_folder is not None:
+            start = str(self.base_folder / start)
+        elif not start and self.base_folder is not None:
+            start = str(self.base_folder)
         if s.mode == "folder":
             chosen = QFileDialog.getExistingDirectory(self.widget, s.label, start)
         elif s.mode == "save":
@@ -279,8 +290,19 @@ class PathField(Field):
         else:
             chosen, _ = QFileDialog.getOpenFileName(self.widget, s.label, start, s.file_filter)
         if chosen:
+            chosen = self.stored_form(chosen)
             self.edit.setText(chosen)
             self.emit(chosen)
+
+    def stored_form(self, chosen: str) -> str:
+        """``chosen`` relative to the workflow's folder when it lies inside it, else as chosen."""
+        if self.base_folder is None:
+            return chosen
+        try:
+            relative = Path(chosen).resolve().relative_to(self.base_folder.resolve())
+        except ValueError:
+            return chosen
+        return relative.as_posix() or "."
 
     def set_value(self, value: Any) -> None:
         if self.edit.text() != value:
@@ -322,6 +344,8 @@ class SettingsForm(QWidget):
         self._grid.setVerticalSpacing(4)
         self._grid.setColumnStretch(1, 1)
         self.fields: dict[str, Field] = {}
+        #: The workflow file's folder: paths chosen inside it are stored relative to it.
+        self.base_folder: Path | None = None
         self._labels: dict[str, QLabel] = {}
         self._errors: dict[str, QLabel] = {}
         self._values: dict[str, Any] = {}
@@ -349,6 +373,8 @@ class SettingsForm(QWidget):
             label.setToolTip(_help_text(setting))
             label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             field = field_for(setting, self._emitter(setting.name), self)
+            if isinstance(field, PathField):
+                field.base_folder = self.base_folder
             label.setBuddy(field.focus_widget())
             error = QLabel(self)
             error.setObjectName("fieldError")
