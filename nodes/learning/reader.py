@@ -24,8 +24,9 @@ class NetworkReaderNode(Node):
         "come back with the model; models from elsewhere get the class names 0, 1, 2, ... "
         "The network output continues the model into layer nodes, to fine-tune it with a new "
         "head: remove its last layers (the old classifier), choose which of its layers stay "
-        "frozen, add layers and train with the Network Learner. Files are loaded in Keras safe "
-        "mode: a model containing Python code (a Lambda layer) is refused rather than run."
+        "frozen, add layers and train with the Network Learner on images scaled as the model "
+        "was trained on. Files are loaded in Keras safe mode: a model containing Python code (a "
+        "Lambda layer) is refused rather than run."
     )
     keywords = ("load", "open", "import", "keras", "h5", "hdf5", "model file", "pretrained",
                 "fine-tune", "transfer learning", "freeze", "head")
@@ -47,8 +48,10 @@ class NetworkReaderNode(Node):
                         "the whole model. The cut must fall where the model is a single path."),
         ChoiceSetting("freeze", "Freeze", "none", choices=FREEZE_MODES, choice_labels=FREEZE_LABELS,
                       help="Network output only: which layers read from the file keep their "
-                           "weights while the Network Learner trains. Frozen BatchNormalization "
-                           "layers also keep their moving averages (inference mode)."),
+                           "weights while the Network Learner trains - nothing, all of them (only "
+                           "the new layers train), the first N, or those whose name matches a "
+                           "pattern. Frozen BatchNormalization layers also keep their moving "
+                           "averages (inference mode)."),
         IntSetting("freeze_count", "Layers to freeze", 1, minimum=1, maximum=100_000,
                    visible_when=("freeze", ("first",)),
                    help="Freeze this many layers from the input on, counting every layer after "

@@ -28,12 +28,7 @@ from neuroflow.core.network import LayerDesc, NetworkSpec, Shape, ValueRange, fo
 from .model_graph import ModelGraph, describe_layers
 
 FREEZE_MODES = ("none", "all", "first", "pattern")
-FREEZE_LABELS = (
-    "nothing (every layer trains)",
-    "every layer read from the file",
-    "the first N layers",
-    "layers whose name matches",
-)
+FREEZE_LABELS = ("nothing", "all read layers", "the first N layers", "names matching")
 BUILDER = "neuroflow.training.reused_model:build_reused_model"
 #: The Keras class of the read part in the built model (a nested functional model).
 CLASS_NAME = "Functional"
