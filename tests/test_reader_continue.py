@@ -147,6 +147,7 @@ def test_configure_gives_keras_shapes_and_params_at_every_cut(suffix: str, base:
     assert check_every_cut(residual_model(tmp_path, suffix)) == 4
 
 
+@pytest.mark.filterwarnings("ignore:Do not pass an `input_shape`")  # Keras 3 on Keras 2's Sequential
 @pytest.mark.parametrize("path", KERAS2, ids=lambda p: p.name)
 def test_keras2_files_get_shapes_computed_from_their_layer_types(path: Path) -> None:
     # Keras 2 records no shapes in its config: every one here is computed
@@ -399,6 +400,12 @@ def test_version_1_files_load_with_the_whole_model_and_nothing_frozen(base: Path
     assert workflow.first_problem() is None
     saved = fileformat.to_dict(workflow)["nodes"][0]
     assert saved["version"] == 2
+    workflow.set_setting("reader", "freeze", "pattern")
+    workflow.set_setting("reader", "freeze_pattern", "conv*")
+    fileformat.save(workflow, file)
+    before = file.read_bytes()
+    fileformat.save(fileformat.load(file), file)
+    assert file.read_bytes() == before
 
 
 def test_summaries_show_the_read_part_as_one_layer(base: Path) -> None:
