@@ -5,8 +5,8 @@ Reader computes them for common layer types; these small files, made by real Ker
 NeuroFlow itself runs Keras 3, so Keras 2 comes from the ``tf-keras`` package, installed beside
 it only for this script (it matches the TensorFlow version and needs nothing else)::
 
-    pip install --target /tmp/tf-keras --no-deps "tf-keras==$(python -c 'import tensorflow as tf; print(tf.__version__)')"
-    PYTHONPATH=/tmp/tf-keras python tools/make_keras2_models.py
+    pip install --target build/tf-keras --no-deps "tf-keras==$(python -c 'import tensorflow as tf; print(tf.__version__)')"
+    PYTHONPATH=build/tf-keras python tools/make_keras2_models.py
 
 The weights are seeded, so the files change only when Keras 2's format does.
 """
