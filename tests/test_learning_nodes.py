@@ -635,7 +635,7 @@ def test_reader_refuses_python_code_in_safe_mode(suffix: str, tmp_path: Path) ->
     path = tmp_path / f"lambda{suffix}"
     model.save(path)
     reader = node_of("neuroflow.learning.reader", path=str(path))
-    assert reader.configure({}) == {"model": ModelSpec((4,), (2,), ("0", "1"))}
+    assert reader.configure({})["model"] == ModelSpec((4,), (2,), ("0", "1"))
     with pytest.raises(DataError, match="contains Python code .* safe mode"):
         reader.execute({}, learner_context())
 

@@ -23,6 +23,7 @@ from .core.events import (
 )
 from .core.executor import RunResult
 from .core.fileformat import atomic_write_text
+from .core.layer_node import LayerNode
 from .core.network import NetworkSpec, format_shape
 from .core.ports import PortType
 from .core.workflow import Workflow
@@ -300,7 +301,10 @@ def print_network_summaries(workflow: Workflow, stream: TextIO) -> None:
             stream.write(f"  {name:<30} {layer.class_name:<20} {shape:<18} {layer.params:>10,}\n")
         stream.write(rule + "\n")
         stream.write(f"  Total params: {network.total_params:,}\n")
-    others = [item for item in workflow.nodes.values() if "network" not in item.specs]
+    others = [
+        item for item in workflow.nodes.values()
+        if "network" not in item.specs or not isinstance(item.node, LayerNode)  # e.g. the Network Reader
+    ]
     if others:
         stream.write("\nOther nodes\n")
         for item in others:
@@ -316,7 +320,9 @@ def _network_ends(workflow: Workflow) -> list[tuple[str, NetworkSpec]]:
         network = item.specs.get("network")
         if not isinstance(network, NetworkSpec):
             continue
-        consumers = [workflow.nodes[c.target].node for c in workflow.outgoing(nid)]
+        consumers = [workflow.nodes[c.target].node for c in workflow.outgoing(nid) if c.source_port == "network"]
+        if not consumers and not isinstance(item.node, LayerNode):
+            continue  # a Network Reader whose network output is not used
         feeds_only_layers = consumers and all(
             any(port.type is PortType.NETWORK for port in consumer.outputs) for consumer in consumers
         )

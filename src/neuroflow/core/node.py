@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 
 from .errors import Cancelled, ConfigureError, SettingError
 from .events import NodeProgress, NodeWarning
-from .ports import Port, Spec
+from .ports import Port, Spec, Unavailable
 from .settings import Setting
 
 
@@ -169,6 +169,8 @@ class Node:
         spec = specs.get(port)
         if spec is None:
             raise ConfigureError(f"input '{port}' is not connected")
+        if isinstance(spec, Unavailable):
+            raise ConfigureError(f"input '{port}': {spec.reason}")
         if not isinstance(spec, expected):
             raise ConfigureError(f"input '{port}' carries {type(spec).__name__}, not {expected.__name__}")
         return spec

@@ -110,7 +110,25 @@ class ScoresSpec:
         return f"scores over {len(self.class_names)} classes"
 
 
-Spec = NetworkSpec | DatasetSpec | ModelSpec | PredictionsSpec | ScoresSpec
+@dataclass(frozen=True)
+class Unavailable:
+    """An output that a configured node cannot provide, with the reason.
+
+    A node with two outputs stays usable through one when the other is impossible (the Network
+    Reader gives a trained model for predictions even when the file cannot be continued into
+    layers, and the other way round). A node connected to an unavailable output is not
+    configured, and its message is the reason; the node itself stays configured.
+    """
+
+    what: str
+    reason: str
+
+    def describe(self) -> str:
+        return f"no {self.what}"
+
+
+#: What a port carries at configure time (``Unavailable`` when a node cannot provide it).
+Spec = NetworkSpec | DatasetSpec | ModelSpec | PredictionsSpec | ScoresSpec | Unavailable
 
 SPEC_TYPES: dict[PortType, type] = {
     PortType.NETWORK: NetworkSpec,

@@ -19,7 +19,7 @@ from typing import Any
 from .errors import ConfigureError, ConnectionRefused, NeuroFlowError, SettingError
 from .events import NodeState, NodeStateChanged
 from .node import MissingNode, Node
-from .ports import Spec
+from .ports import Spec, Unavailable
 from .registry import Registry, default_registry
 
 
@@ -316,7 +316,10 @@ class Workflow:
             if connection.source in problems:
                 source = self.nodes[connection.source]
                 return f"waiting for {source.title}, which is not configured"
-            specs[port.name] = self.nodes[connection.source].specs.get(connection.source_port)
+            spec = self.nodes[connection.source].specs.get(connection.source_port)
+            if isinstance(spec, Unavailable):
+                return f"input '{port.title}' from {self.nodes[connection.source].title}: {spec.reason}"
+            specs[port.name] = spec
         try:
             item.specs = dict(item.node.configure(specs))
         except NeuroFlowError as exc:

@@ -335,18 +335,7 @@ def _output_units(layer: dict[str, Any], previous: dict[str, dict[str, Any]]) ->
 def load_trained_model(path: str) -> TrainedModel:
     """The model at ``path`` with its class names and history; refuses files with Python code."""
     info = read_model_info(path)
-    import keras
-
-    try:
-        model = keras.saving.load_model(str(model_path(path)), compile=False, safe_mode=True)
-    except Exception as exc:
-        text = str(exc)
-        if "safe_mode" in text or "Lambda" in text or "arbitrary code" in text:
-            raise DataError(
-                f"'{path}' contains Python code (a Lambda layer); NeuroFlow loads models in "
-                "Keras safe mode and refuses to run it"
-            ) from None
-        raise DataError(f"cannot load the model '{path}': {_one_line(exc)}") from None
+    model = load_keras_model(path)
     if isinstance(model.input_shape, list):
         raise DataError(f"'{path}' has {len(model.input_shape)} inputs; NeuroFlow models take one image input")
     units = model.output_shape[-1] if isinstance(model.output_shape, tuple) else None
@@ -361,6 +350,22 @@ def load_trained_model(path: str) -> TrainedModel:
         stop_reason=info.stop_reason or "loaded from file",
         seconds=info.seconds,
     )
+
+
+def load_keras_model(path: str) -> Any:
+    """The ``keras.Model`` at ``path``, uncompiled, loaded in safe mode (no Python code runs)."""
+    import keras
+
+    try:
+        return keras.saving.load_model(str(model_path(path)), compile=False, safe_mode=True)
+    except Exception as exc:
+        text = str(exc)
+        if "safe_mode" in text or "Lambda" in text or "arbitrary code" in text:
+            raise DataError(
+                f"'{path}' contains Python code (a Lambda layer); NeuroFlow loads models in "
+                "Keras safe mode and refuses to run it"
+            ) from None
+        raise DataError(f"cannot load the model '{path}': {_one_line(exc)}") from None
 
 
 def _one_line(exc: BaseException) -> str:
