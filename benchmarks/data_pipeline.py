@@ -41,6 +41,8 @@ from typing import Any
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 REPO = Path(__file__).resolve().parents[1]
+#: The canonical Fashion-MNIST copy beside the clone, used when $NEUROFLOW_DATA is not set.
+SIBLING_DATA = REPO.parent / "shared" / "data"
 SIZE = 128
 BATCH = 64
 SEED = 7
@@ -133,10 +135,18 @@ def ensure_folder(folder: Path, dataset: str, per_class: int) -> Path:
     if marker.is_file() and marker.read_text().strip() == f"{dataset} {per_class}":
         return folder
     print(f"writing {per_class * 10:,} RGB JPEGs at {SIZE}x{SIZE} to {folder} ...", flush=True)
+    env = dict(os.environ)
+    if "NEUROFLOW_DATA" not in env and (SIBLING_DATA / "fashion-mnist").is_dir():
+        env["NEUROFLOW_DATA"] = str(SIBLING_DATA)
+    if folder.exists():
+        import shutil
+
+        shutil.rmtree(folder)  # an incomplete folder from an interrupted run
+    folder.parent.mkdir(parents=True, exist_ok=True)
     subprocess.run(
         [sys.executable, str(REPO / "tools" / "make_image_folder.py"), str(folder), "--dataset", dataset,
          "--size", str(SIZE), "--color", "rgb", "--per-class", str(per_class)],
-        check=True,
+        check=True, env=env,
     )
     marker.write_text(f"{dataset} {per_class}")
     return folder
