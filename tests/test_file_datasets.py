@@ -414,3 +414,26 @@ def test_an_image_that_cannot_be_decoded_is_named(tmp_path: Path) -> None:
     message = result.failed[ids["learner"]] if ids["learner"] in result.failed else result.failed.get(ids["executor"])
     assert message is not None and "zz-broken.png" in message and message.startswith("cannot decode ")
     assert "\n" not in message
+
+
+@pytest.mark.slow
+def test_command_line_run_reports_the_files_it_skipped(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from neuroflow.cli import main
+
+    folder = colour_folder(tmp_path / "colours", 8)
+    write(folder / "blue" / "zz-empty.png", b"")
+    wf, ids = photo_workflow(folder)
+    wf.set_setting(ids["learner"], "epochs", 1)
+    wf.set_setting(ids["reader"], "folder", "colours")  # relative to the workflow file
+    save(wf, tmp_path / "photos.workflow")
+    code = main(["run", str(tmp_path / "photos.workflow"), "--report", str(tmp_path / "report.json")])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "skipped 1 unreadable image file of 25: zz-empty.png (empty file)" in err
+    report = json.loads((tmp_path / "report.json").read_text())
+    entry = report["datasets"][ids["reader"]]["data"]
+    assert entry["images"] == 24 and entry["stored"] == "files" and entry["shape"] == [12, 12, 3]
+    assert entry["skipped"] == [{"path": str((folder / "blue" / "zz-empty.png").resolve()), "reason": "empty file"}]
+    assert report["scores"][ids["scorer"]]["count"] == 7

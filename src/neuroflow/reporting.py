@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from .core.data import Scores, TrainedModel
+from .core.data import ImageData, ImageFileDataset, Scores, TrainedModel
 from .core.events import (
     BatchEnded,
     EpochEnded,
@@ -277,9 +277,30 @@ def build_report(workflow: Workflow, result: RunResult, source: str = "") -> dic
         "cancelled": result.cancelled,
         "seconds": round(result.seconds, 3),
         "nodes": nodes,
+        "datasets": _datasets(workflow),
         "training": training,
         "scores": scores,
     }
+
+
+def _datasets(workflow: Workflow) -> dict[str, dict[str, Any]]:
+    """What each reader produced: image count, shape, where the pixels are, the files skipped."""
+    found: dict[str, dict[str, Any]] = {}
+    for nid in workflow.topological_order():
+        item = workflow.nodes[nid]
+        if not item.outputs or item.node.inputs:
+            continue  # only sources: downstream datasets are subsets or rescalings of these
+        for port, value in item.outputs.items():
+            if not isinstance(value, ImageData):
+                continue
+            entry: dict[str, Any] = {
+                "images": len(value), "shape": list(value.shape), "classes": list(value.class_names),
+                "stored": "memory" if value.in_memory else "files",
+            }
+            if isinstance(value, ImageFileDataset):
+                entry["skipped"] = [{"path": path, "reason": reason} for path, reason in value.skipped]
+            found.setdefault(nid, {})[port] = entry
+    return found
 
 
 def write_report(path: Path, report: dict[str, Any]) -> None:
