@@ -165,7 +165,7 @@ class NetworkLearnerNode(Node):
     def execute(self, inputs: Mapping[str, Any], ctx: ExecutionContext) -> dict[str, Any]:
         import keras
 
-        from neuroflow.core.network import build_keras_model
+        from neuroflow.core.network import build_keras_model, prepare_network
         from neuroflow.training.bridge import training_callback
         from neuroflow.training.compile import make_accuracy, make_optimizer
         from neuroflow.training.schedules import learning_rate, schedule_callbacks
@@ -186,7 +186,8 @@ class NetworkLearnerNode(Node):
         batches = math.ceil(len(x) / batch_size)
         schedule, base = self.schedule(), self["learning_rate"]
         keras.utils.set_random_seed(self["seed"])
-        model = build_keras_model(network)
+        prepare_network(network, ctx.progress)  # e.g. download pretrained weights, with progress
+        model = build_keras_model(network, value_range=training.value_range)
         model.compile(
             optimizer=make_optimizer(self["optimizer"], learning_rate(schedule, base, epochs * batches),
                                      self["momentum"]),
