@@ -132,6 +132,7 @@ def test_preprocess_layer_equals_keras_preprocess_input(name: str, value_range: 
     np.testing.assert_allclose(ours, keras_reference_preprocess(arch, images, value_range), rtol=1e-5, atol=2e-3)
 
 
+@pytest.mark.slow  # builds ten networks
 def test_imagenet_weight_files_are_the_ones_keras_fetches(monkeypatch: pytest.MonkeyPatch) -> None:
     """For each architecture, Keras's application asks for exactly the file, URL and checksum
     the rules name - so a file fetched by NeuroFlow is one Keras finds in its cache."""
@@ -304,6 +305,18 @@ def test_frozen_last_n_and_all_train_the_right_weights(v3_weights: Path) -> None
     assert not any(isinstance(application.get_layer(n), keras.layers.BatchNormalization) for n in trains)
 
 
+@pytest.mark.filterwarnings("ignore::UserWarning")  # Keras lists each layer it could not load
+def test_a_weights_file_of_another_network_is_refused_in_one_line(v3_weights: Path) -> None:
+    net = Net()
+    node_id = backbone(net, architecture="MobileNetV3Large", input_size=[32, 32], weights="file",
+                       weights_path=str(v3_weights))
+    with pytest.raises(DataError) as caught:
+        build_keras_model(net.spec(node_id))
+    message = str(caught.value)
+    assert message.startswith(f"the weights file '{v3_weights}' does not fit a headless MobileNetV3Large: ")
+    assert "\n" not in message
+
+
 @pytest.fixture(scope="module")
 def b0_imagenet_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Random EfficientNetB0 weights in the layout of Keras's no-top ImageNet file (legacy HDF5),
@@ -341,22 +354,26 @@ def test_a_frozen_backbone_runs_as_at_inference_while_training(b0_imagenet_file:
 
 
 def test_efficientnet_weights_from_a_file_equal_keras_imagenet_model(
-    b0_imagenet_file: Path, monkeypatch: pytest.MonkeyPatch
+    b0_imagenet_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Keras divides by the ImageNet standard deviation once more for weights="imagenet" only;
-    the same no-top file loaded as weights 'file' must compute the same features."""
+    the same no-top file loaded as weights 'file' - or a .weights.h5 saved from Keras's ImageNet
+    model - must compute the same features."""
     import keras
     from keras.src.utils import file_utils
 
     monkeypatch.setattr(file_utils, "get_file", lambda *args, **kwargs: str(b0_imagenet_file))
     imagenet = keras.applications.EfficientNetB0(include_top=False, weights="imagenet", input_shape=(32, 32, 3))
-    net = Net()
-    node_id = backbone(net, architecture="EfficientNetB0", input_size=[32, 32], weights="file",
-                       weights_path=str(b0_imagenet_file))
-    ours = build_keras_model(net.spec(node_id), value_range=(0.0, 1.0))
+    saved = tmp_path / "b0_imagenet.weights.h5"
+    imagenet.save_weights(str(saved))
     images = random_images((3, 32, 32, 3), (0.0, 1.0))
     expected = np.asarray(imagenet(images * 255.0))
-    np.testing.assert_allclose(np.asarray(ours(images)), expected, rtol=1e-4, atol=1e-4)
+    for path in (b0_imagenet_file, saved):
+        net = Net()
+        node_id = backbone(net, architecture="EfficientNetB0", input_size=[32, 32], weights="file",
+                           weights_path=str(path))
+        ours = build_keras_model(net.spec(node_id), value_range=(0.0, 1.0))
+        np.testing.assert_allclose(np.asarray(ours(images)), expected, rtol=1e-4, atol=1e-4, err_msg=path.name)
 
 
 # -- training end to end ----------------------------------------------------------------------------

@@ -109,7 +109,7 @@ class PretrainedNetworkNode(LayerNode):
             shape: tuple[int, ...] = (height, width, 3)
             images = LayerDesc(
                 id=f"{node_id}_input", class_name="InputLayer", config=(("shape", shape),), inputs=(),
-                output_shape=shape, params=0, label=f"{self.name} input",
+                output_shape=shape, params=0, label="Input",
             )
             network = NetworkSpec.start(images)
         elif not isinstance(network, NetworkSpec):

@@ -290,7 +290,7 @@ def application(arch: Architecture, height: int, width: int, weights: str, weigh
         except (ValueError, OSError, KeyError) as exc:
             if weights != "file":
                 raise
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            first = str(exc).strip().splitlines()[0].rstrip(" :") if str(exc).strip() else type(exc).__name__
             raise DataError(
                 f"the weights file '{weights_path}' does not fit a headless {arch.name}: {first}"
             ) from None
