@@ -196,7 +196,7 @@ class NetworkLearnerNode(Node):
     def execute(self, inputs: Mapping[str, Any], ctx: ExecutionContext) -> dict[str, Any]:
         import keras
 
-        from neuroflow.core.network import build_keras_model
+        from neuroflow.core.network import build_keras_model, prepare_network
         from neuroflow.training.best_epoch import best_epoch_callback
         from neuroflow.training.bridge import training_callback
         from neuroflow.training.compile import make_accuracy, make_optimizer, make_top_k
@@ -219,6 +219,7 @@ class NetworkLearnerNode(Node):
         epochs = self["epochs"]
         schedule, base = self.schedule(), self["learning_rate"]
         keras.utils.set_random_seed(self["seed"])
+        prepare_network(network, ctx.progress)  # e.g. download pretrained weights, with progress
         model = build_keras_model(network, value_range=training.value_range)
         metrics = [make_accuracy(self["loss"], units)]
         if self["top_k"]:

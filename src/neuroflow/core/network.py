@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,7 +47,8 @@ class LayerDesc:
     range_rule: str = "lost"
     #: ``"module:function"`` building this layer when it is not one Keras layer class (a
     #: pretrained backbone, a model read from a file); called as ``function(desc, inputs,
-    #: value_range)`` with the Keras input tensors, returning the output tensor.
+    #: value_range)`` with the Keras input tensors, returning the output tensor. The module may
+    #: also define ``prepare(desc, progress)``, run by :func:`prepare_network` before building.
     builder: str = ""
 
     @property
@@ -183,6 +185,19 @@ def window_output_shape(
             )
         out.append(conv_output_length(shape[axis], kernel[axis], strides[axis], padding, dilation[axis]))
     return out[0], out[1]
+
+
+def prepare_network(spec: NetworkSpec, progress: Callable[[float | None, str], None]) -> None:
+    """Let custom builders get ready before the model is built, e.g. download pretrained
+    weights while reporting ``progress(fraction or None, message)`` (which may raise
+    ``Cancelled``): calls ``prepare(desc, progress)`` of each builder module that has one."""
+    for layer in spec.layers:
+        if not layer.builder:
+            continue
+        module = importlib.import_module(layer.builder.partition(":")[0])
+        prepare = getattr(module, "prepare", None)
+        if prepare is not None:
+            prepare(layer, progress)
 
 
 def build_keras_model(
