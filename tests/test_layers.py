@@ -385,9 +385,10 @@ def test_batch_normalization_counts_moving_statistics_as_untrained_params() -> N
 
 
 def test_every_layer_type_is_covered() -> None:
-    """A new layer node type must show up in the Keras comparison above."""
+    """A new layer node type must show up in the Keras comparison above (the Pretrained Network,
+    a whole backbone per node, is compared with Keras in test_pretrained.py)."""
     layer_types = {t.type_id for t in default_registry() if t.type_id.startswith(L)}
-    covered = {"input"}
+    covered = {"input", "pretrained_network"}
     for _, layers in IMAGE_CHAINS.values():
         covered |= {kind for kind, _ in layers}
     covered |= {"concatenate", "add"}
@@ -835,7 +836,7 @@ LAYER_TYPES = sorted(
 
 @pytest.mark.parametrize("node_type", LAYER_TYPES, ids=lambda t: t.type_id)
 def test_layer_node_declaration_and_round_trip(node_type: type[LayerNode]) -> None:
-    assert issubclass(node_type, LayerNode) and node_type.keras_class
+    assert issubclass(node_type, LayerNode) and (node_type.keras_class or node_type.builder)
     assert node_type.description and node_type.keywords
     assert all(setting.help for setting in node_type.settings_spec)
     port_names = [port.name for port in node_type.inputs]

@@ -312,14 +312,17 @@ def print_network_summaries(workflow: Workflow, stream: TextIO) -> None:
     for nid, network in _network_ends(workflow):
         item = workflow.nodes[nid]
         stream.write(f"\nNetwork ending at {item.label} ({nid})\n")
-        header = f"  {'Layer':<30} {'Type':<20} {'Output shape':<18} {'Param #':>10}"
-        rule = "  " + "-" * (len(header) - 2)
-        stream.write(header + "\n" + rule + "\n")
+        rows = []
         for layer in network.layers:
             node = workflow.nodes.get(layer.id)
             name = f"{node.label if node else layer.label} ({layer.id})"
-            shape = "(None, " + format_shape(layer.output_shape)[1:]
-            stream.write(f"  {name:<30} {layer.class_name:<20} {shape:<18} {layer.params:>10,}\n")
+            rows.append((name, layer.class_name, "(None, " + format_shape(layer.output_shape)[1:], f"{layer.params:,}"))
+        widths = [max(len(row[i]) for row in [("Layer", "Type", "Output shape", "Param #"), *rows]) for i in range(4)]
+        header = f"  {'Layer':<{widths[0]}}  {'Type':<{widths[1]}}  {'Output shape':<{widths[2]}}  {'Param #':>{widths[3]}}"
+        rule = "  " + "-" * (len(header) - 2)
+        stream.write(header + "\n" + rule + "\n")
+        for name, kind, shape, params in rows:
+            stream.write(f"  {name:<{widths[0]}}  {kind:<{widths[1]}}  {shape:<{widths[2]}}  {params:>{widths[3]}}\n")
         stream.write(rule + "\n")
         stream.write(f"  Total params: {network.total_params:,}\n")
     others = [

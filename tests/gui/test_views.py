@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -572,9 +571,6 @@ def test_reader_view_shows_class_counts_and_samples(qtbot, workflow):
 
 
 def test_reader_view_of_files_loads_thumbnails_from_disk_and_lists_skipped_files(qtbot, workflow, tmp_path):
-    import sys
-
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from images import png_bytes
 
     from neuroflow.core.data import ImageFileDataset
