@@ -33,7 +33,7 @@ def one_line_error(err: str) -> str:
 def test_validate_prints_a_keras_style_summary(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run_cli(capsys, "validate", FLAGSHIP)
     assert code == 0, err
-    assert "Conv2D (conv)                  Conv2D               (None, 26, 26, 32)        320" in out
+    assert "  Conv2D (conv)              Conv2D        (None, 26, 26, 32)      320" in out
     assert "(None, 5408)" in out
     assert "Total params: 542,230" in out
     assert "MNIST test (test_reader)           10,000 images 28x28x1, 10 classes" in out

@@ -59,7 +59,7 @@ def shapes(tmp_path: Path) -> Path:
 def test_folder_reader_lists_then_decodes_to_the_chosen_size(shapes: Path) -> None:
     node = ImageFolderReaderNode({"folder": str(shapes), "color_mode": "rgb", "size": [16, 12]})
     spec = node.configure({})["data"]
-    assert spec == DatasetSpec((16, 12, 3), ("blue", "gray", "red"), 11, (0.0, 255.0))
+    assert spec == DatasetSpec((16, 12, 3), ("blue", "gray", "red"), 11, (0.0, 255.0), from_files=True)
     data = run(node)[0]["data"]
     assert isinstance(data, ImageFileDataset) and not data.in_memory
     assert data.spec == spec
@@ -75,7 +75,7 @@ def test_folder_reader_grayscale_with_limit(shapes: Path) -> None:
     node = ImageFolderReaderNode(
         {"folder": str(shapes), "color_mode": "grayscale", "size": [9, 7], "limit_per_class": 2}
     )
-    assert node.configure({})["data"] == DatasetSpec((9, 7, 1), ("blue", "gray", "red"), 6, (0.0, 255.0))
+    assert node.configure({})["data"] == DatasetSpec((9, 7, 1), ("blue", "gray", "red"), 6, (0.0, 255.0), from_files=True)
     data = run(node)[0]["data"]
     images = decoded(data)
     assert images.shape == (6, 9, 7, 1) and data.labels.tolist() == [0, 0, 1, 1, 2, 2]
@@ -215,7 +215,7 @@ def test_list_reader_reads_one_split_with_the_classes_of_the_whole_file(listed: 
     train = ImageListReaderNode({"csv_file": str(listed), "split_column": "split", "size": [5, 5]})
     test = ImageListReaderNode({"csv_file": str(listed), "split_column": "split", "split_value": "test",
                                 "size": [5, 5]})
-    assert train.configure({})["data"] == DatasetSpec((5, 5, 1), ("ant", "bee", "cat"), 3, (0.0, 255.0))
+    assert train.configure({})["data"] == DatasetSpec((5, 5, 1), ("ant", "bee", "cat"), 3, (0.0, 255.0), from_files=True)
     assert test.configure({})["data"].count == 2
     data = run(train)[0]["data"]
     assert [Path(p).name for p in data.paths] == ["a1.png", "b1.png", "b2.png"]
@@ -437,3 +437,23 @@ def test_command_line_run_reports_the_files_it_skipped(tmp_path: Path, capsys: p
     assert entry["images"] == 24 and entry["stored"] == "files" and entry["shape"] == [12, 12, 3]
     assert entry["skipped"] == [{"path": str((folder / "blue" / "zz-empty.png").resolve()), "reason": "empty file"}]
     assert report["scores"][ids["scorer"]]["count"] == 7
+
+
+def test_a_size_mismatch_offers_the_reader_size_for_photos_only(tmp_path: Path) -> None:
+    wf, ids = photo_workflow(colour_folder(tmp_path / "colours", 2))
+    wf.set_setting(ids["input"], "shape", [16, 16, 3])
+    assert wf.first_problem() == (
+        f"'Network Learner' ({ids['learner']}): the training data has images of shape 12x12x3 (432 values) "
+        "but the network input expects 16x16x3 (768 values); set the Input layer's shape to 12x12x3, "
+        "or the reader's image size to 16x16"
+    )
+    mnist = Workflow()
+    reader = mnist.add_node("neuroflow.data.mnist_reader", settings={"limit": 10}).id
+    learner = mnist.add_node("neuroflow.learning.learner").id
+    inp = mnist.add_node("neuroflow.layers.input", settings={"shape": [16, 16, 1]}).id
+    flat = mnist.add_node("neuroflow.layers.flatten").id
+    dense = mnist.add_node("neuroflow.layers.dense", settings={"units": 10, "activation": "softmax"}).id
+    for a, b in ((inp, flat), (flat, dense), (dense, learner)):
+        mnist.connect(a, "network", b, "network")
+    mnist.connect(reader, "data", learner, "training")
+    assert mnist.first_problem().endswith("set the Input layer's shape to 28x28x1")

@@ -76,6 +76,7 @@ class ImageFolderReaderNode(Node):
                 class_names=scan.class_names,
                 count=scan.count(self["limit_per_class"]),
                 value_range=VALUE_RANGE,
+                from_files=True,
             )
         }
 

@@ -74,6 +74,7 @@ class ImageListReaderNode(Node):
                 class_names=listed.class_names,
                 count=len(listed.paths),
                 value_range=VALUE_RANGE,
+                from_files=True,
             )
         }
 

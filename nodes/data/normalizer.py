@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
@@ -39,7 +40,7 @@ class NormalizerNode(Node):
         spec: DatasetSpec = self.require(specs, "data", DatasetSpec)
         _check_range(spec.value_range)
         return {
-            "data": DatasetSpec(spec.shape, spec.class_names, spec.count, RANGES[self["range"]])
+            "data": dataclasses.replace(spec, value_range=RANGES[self["range"]])
         }
 
     def execute(self, inputs: Mapping[str, Any], ctx: ExecutionContext) -> dict[str, Any]:

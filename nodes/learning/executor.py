@@ -45,7 +45,8 @@ class NetworkExecutorNode(Node):
     def configure(self, specs: Mapping[str, Spec | None]) -> dict[str, Spec]:
         model: ModelSpec = self.require(specs, "model", ModelSpec)
         images: DatasetSpec = self.require(specs, "images", DatasetSpec)
-        needs_reshape(images.shape, model.input_shape, data_what="the images")
+        needs_reshape(images.shape, model.input_shape, data_what="the images",
+                      reader_resizes=images.from_files)
         predicted = class_count(model)
         if predicted != len(images.class_names):
             raise ConfigureError(

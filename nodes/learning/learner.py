@@ -126,12 +126,15 @@ class NetworkLearnerNode(Node):
         training: DatasetSpec = self.require(specs, "training", DatasetSpec)
         validation = specs.get("validation")
         input_shape = self._input_shape(network)
-        needs_reshape(training.shape, input_shape, data_what="the training data")
+        input_name = _input_name(network)
+        needs_reshape(training.shape, input_shape, data_what="the training data", input_name=input_name,
+                      reader_resizes=training.from_files)
         self._check_output(network, len(training.class_names))
         if validation is not None:
             if not isinstance(validation, DatasetSpec):
                 raise ConfigureError(f"input 'validation' carries {type(validation).__name__}, not DatasetSpec")
-            needs_reshape(validation.shape, input_shape, data_what="the validation data")
+            needs_reshape(validation.shape, input_shape, data_what="the validation data", input_name=input_name,
+                          reader_resizes=validation.from_files)
             if validation.class_names != training.class_names:
                 raise ConfigureError(
                     f"the validation data has classes {_names(validation.class_names)} but the "
@@ -309,6 +312,15 @@ class NetworkLearnerNode(Node):
                 f"the last layer's activation is '{activation}'; {loss.replace('_', ' ')} expects "
                 f"{expected} probabilities"
             )
+
+
+def _input_name(network: NetworkSpec) -> str:
+    """The setting that decides the network's input shape, as messages name it."""
+    first = network.inputs[0] if network.inputs else None
+    owner = network.by_id.get(first.id.removesuffix("_input")) if first is not None else None
+    if owner is not None and owner.builder:  # an Input a node made itself: a Pretrained Network's
+        return f"the {owner.label}'s input size"
+    return "the Input layer's shape"
 
 
 def _is_tf_error(exc: BaseException) -> bool:

@@ -41,7 +41,8 @@ class ImageData:
     @property
     def spec(self) -> DatasetSpec:
         return DatasetSpec(
-            shape=self.shape, class_names=self.class_names, count=len(self), value_range=self.value_range
+            shape=self.shape, class_names=self.class_names, count=len(self), value_range=self.value_range,
+            from_files=not self.in_memory,
         )
 
     def subset(self, index: np.ndarray) -> Any:

@@ -71,6 +71,8 @@ class DatasetSpec:
     class_names: tuple[str, ...]
     count: int | None = None
     value_range: tuple[float, float] = (0.0, 255.0)
+    #: True when the images are decoded from files, so the reader can bring them to any size.
+    from_files: bool = False
 
     def describe(self) -> str:
         count = f"{self.count:,} images" if self.count is not None else "images"

@@ -22,10 +22,19 @@ def dims(shape: Sequence[int]) -> str:
     return "x".join(str(int(d)) for d in shape)
 
 
-def needs_reshape(data_shape: Sequence[int], input_shape: Sequence[int], *, data_what: str) -> bool:
+def needs_reshape(
+    data_shape: Sequence[int],
+    input_shape: Sequence[int],
+    *,
+    data_what: str,
+    input_name: str = "the Input layer's shape",
+    reader_resizes: bool = False,
+) -> bool:
     """True when images must be reshaped to fit; raise :class:`ConfigureError` if they cannot.
 
-    ``data_what`` names the data in the message, e.g. ``"the training data"``.
+    ``data_what`` names the data in the message, e.g. ``"the training data"``; ``input_name``
+    the setting that fixes the network's side. Images read from files (``reader_resizes``) can
+    also be fitted by their reader when the channels agree, so the message offers that too.
     """
     data_shape, input_shape = tuple(data_shape), tuple(input_shape)
     if data_shape == input_shape:
@@ -33,10 +42,12 @@ def needs_reshape(data_shape: Sequence[int], input_shape: Sequence[int], *, data
     data_size, input_size = math.prod(data_shape), math.prod(input_shape)
     if data_size == input_size:
         return True
+    fix = f"set {input_name} to {dims(data_shape[:2] if 'size' in input_name else data_shape)}"
+    if reader_resizes and len(data_shape) == len(input_shape) == 3 and data_shape[2] == input_shape[2]:
+        fix += f", or the reader's image size to {dims(input_shape[:2])}"
     raise ConfigureError(
         f"{data_what} has images of shape {dims(data_shape)} ({data_size:,} values) but the "
-        f"network input expects {dims(input_shape)} ({input_size:,} values); set the Input "
-        f"layer's shape to {dims(data_shape)}"
+        f"network input expects {dims(input_shape)} ({input_size:,} values); {fix}"
     )
 
 
