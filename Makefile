@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 FLAGSHIP := workflows/mnist_cnn.workflow
 
-.PHONY: install run demo test lint benchmark benchmark-data benchmark-gui reference screenshot xvfb clean
+.PHONY: install run demo transfer-demo test lint benchmark benchmark-data benchmark-gui reference screenshot xvfb clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,15 @@ run: $(STAMP)
 demo: $(STAMP)
 	mkdir -p out
 	$(BIN)/neuroflow run $(FLAGSHIP) --report out/mnist_cnn.report.json
+
+## transfer-demo: Fashion-MNIST written as photos, then the transfer-learning workflow on them
+## (downloads Fashion-MNIST and the MobileNetV2 ImageNet weights once; add SET="--set ..." to override)
+TRANSFER_PHOTOS := workflows/data/clothes
+transfer-demo: $(STAMP)
+	test -d $(TRANSFER_PHOTOS) || $(BIN)/python tools/make_image_folder.py $(TRANSFER_PHOTOS) \
+		--dataset fashion --size 96 --color rgb --per-class 300
+	mkdir -p out
+	$(BIN)/neuroflow run workflows/transfer_learning.workflow --report out/transfer_learning.report.json $(SET)
 
 ## test: the whole test suite
 test: $(STAMP)
@@ -63,4 +72,4 @@ xvfb:
 		else echo "xvfb-run not installed: the screenshot is rendered offscreen"; fi; }
 
 clean:
-	rm -rf $(VENV) out build *.egg-info src/*.egg-info .pytest_cache
+	rm -rf $(VENV) out workflows/out build *.egg-info src/*.egg-info .pytest_cache

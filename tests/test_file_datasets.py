@@ -457,3 +457,12 @@ def test_a_size_mismatch_offers_the_reader_size_for_photos_only(tmp_path: Path) 
         mnist.connect(a, "network", b, "network")
     mnist.connect(reader, "data", learner, "training")
     assert mnist.first_problem().endswith("set the Input layer's shape to 28x28x1")
+
+
+def test_the_pipeline_reshapes_images_to_a_flat_network_input(shapes: Path) -> None:
+    from neuroflow.training.pipeline import file_pipeline
+
+    data = run(ImageFolderReaderNode({"folder": str(shapes), "color_mode": "grayscale", "size": [4, 4]}))[0]["data"]
+    flat = np.concatenate([b.numpy() for b in file_pipeline(data, batch_size=5, input_shape=(16,))])
+    assert flat.shape == (11, 16)
+    np.testing.assert_array_equal(flat, decoded(data).reshape(11, 16))

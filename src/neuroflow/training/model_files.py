@@ -167,8 +167,9 @@ def _embed_metadata(path: Path, fmt: str, text: str) -> None:
 
 
 # -- reading without TensorFlow -----------------------------------------------------------------
-def read_model_info(path: str) -> ModelFileInfo:
-    """Format, spec and saved history of the model file at ``path`` (cached per file version)."""
+def stat_model_file(path: str) -> tuple[Path, os.stat_result]:
+    """The model file at ``path`` and its size and times (the key of every cache of its contents);
+    a one-line :class:`DataError` when it is missing, unreadable or a folder."""
     file = model_path(path)
     try:
         stat = file.stat()
@@ -178,6 +179,12 @@ def read_model_info(path: str) -> ModelFileInfo:
         raise DataError(f"cannot read model file '{path}': {exc.strerror or exc}") from None
     if file.is_dir():
         raise DataError(f"'{path}' is a folder, not a model file")
+    return file, stat
+
+
+def read_model_info(path: str) -> ModelFileInfo:
+    """Format, spec and saved history of the model file at ``path`` (cached per file version)."""
+    file, stat = stat_model_file(path)
     return _read_info_cached(str(file), stat.st_mtime_ns, stat.st_size, path)
 
 

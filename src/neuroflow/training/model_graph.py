@@ -132,15 +132,9 @@ class ModelGraph:
 # -- reading -----------------------------------------------------------------------------------
 def read_model_graph(path: str) -> ModelGraph:
     """The layer graph of the model file at ``path`` (cached per file version)."""
-    from .model_files import model_path
+    from .model_files import stat_model_file
 
-    file = model_path(path)
-    try:
-        stat = file.stat()
-    except FileNotFoundError:
-        raise DataError(f"model file '{path}' does not exist") from None
-    except OSError as exc:
-        raise DataError(f"cannot read model file '{path}': {exc.strerror or exc}") from None
+    file, stat = stat_model_file(path)
     return _read_graph_cached(str(file), stat.st_mtime_ns, stat.st_size, path)
 
 

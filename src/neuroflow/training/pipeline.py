@@ -3,8 +3,8 @@
 A file-backed dataset (:class:`~neuroflow.core.data.ImageFileDataset`) reaches Keras through
 one pipeline, the standard one for data that does not fit in memory::
 
-    file names + targets -> shuffle -> decode and resize (parallel) -> [cache] -> scale
-    -> batch -> prefetch
+    file names + targets -> shuffle -> decode and resize (parallel) -> [cache] -> batch
+    -> scale -> prefetch
 
 * Only file names are shuffled when there is no cache, so every epoch is a full random
   permutation and memory holds strings, not images.
@@ -105,8 +105,9 @@ def file_pipeline(
             data = data.shuffle(max(count, 1), seed=seed, reshuffle_each_iteration=True)
         data = data.map(_first(decode), num_parallel_calls=tf.data.AUTOTUNE)
         data = _skip_errors(data, dataset)
-    data = data.map(_first(scaler(dataset, input_shape)), num_parallel_calls=tf.data.AUTOTUNE)
+    # Scaling whole batches is one vectorised operation instead of one per image.
     data = data.batch(batch_size, drop_remainder=drop_remainder)
+    data = data.map(_first(scaler(dataset, input_shape)), num_parallel_calls=tf.data.AUTOTUNE)
     return data.prefetch(tf.data.AUTOTUNE)
 
 
@@ -147,7 +148,8 @@ def decoder(dataset: ImageFileDataset) -> Callable[[Any], Any]:
 
 
 def scaler(dataset: ImageFileDataset, input_shape: Sequence[int] | None = None) -> Callable[[Any], Any]:
-    """A graph function: uint8 image -> float32 ``value * scale + offset``, reshaped to fit."""
+    """A graph function: a batch of uint8 images -> float32 ``value * scale + offset``, each image
+    reshaped to fit the network's input."""
     import tensorflow as tf
 
     scale, offset = np.float32(dataset.scale), np.float32(dataset.offset)
@@ -160,7 +162,7 @@ def scaler(dataset: ImageFileDataset, input_shape: Sequence[int] | None = None) 
             values = values * scale
         if offset != 0.0:
             values = values + offset
-        return tf.reshape(values, target) if reshape else values
+        return tf.reshape(values, (-1, *target)) if reshape and target is not None else values
 
     return scaled
 
