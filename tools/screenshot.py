@@ -68,6 +68,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", default="1920x1200", help="window size, WIDTHxHEIGHT")
     parser.add_argument("--xvfb", choices=("auto", "never"), default="auto",
                         help="auto: use xvfb-run when there is no display and it is installed")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="NODE.SETTING=VALUE",
+                        help="override a setting before training, as 'neuroflow run --set' does (repeatable)")
+    parser.add_argument("--select", default="", help="the node whose settings show (default: the learner)")
+    parser.add_argument("--view", default="", help="the node whose result view shows (default: the scorer)")
     options = parser.parse_args(argv)
 
     if not has_display() and options.xvfb == "auto" and not os.environ.get(UNDER_XVFB_ENV):
@@ -108,6 +112,17 @@ def main(argv: list[str] | None = None) -> int:
                 doc.set_setting(item.id, "validation_split", 0.1)
         if item.type_id == "neuroflow.learning.writer":
             doc.set_setting(item.id, "path", str(scratch / "model.keras"))
+    from neuroflow.core.settings import PathSetting
+
+    for text in options.overrides:  # through the document, so the canvas shows them
+        target, _, value = text.partition("=")
+        node_key, _, name = target.rpartition(".")
+        item = doc.workflow.node(node_key)
+        setting = item.node.setting(name)
+        parsed = setting.parse(value)
+        if isinstance(setting, PathSetting) and parsed:
+            parsed = str(Path(parsed).expanduser().resolve())  # typed here: from the current folder
+        doc.set_setting(item.id, name, parsed)
     window.show()
     window.ensure_monitor()
     # Room for the curves and the scores: taller bottom docks than the editor's default, and a
@@ -134,8 +149,8 @@ def main(argv: list[str] | None = None) -> int:
     loop.exec()
     result = window._last_run
     print(f"executed in {time.perf_counter() - started:.1f} s: {result}")
-    scorer = next((i.id for i in nodes.values() if i.type_id == "neuroflow.learning.scorer"), None)
-    learner = next((i.id for i in nodes.values() if i.type_id == "neuroflow.learning.learner"), None)
+    scorer = options.view or next((i.id for i in nodes.values() if i.type_id == "neuroflow.learning.scorer"), None)
+    learner = options.select or next((i.id for i in nodes.values() if i.type_id == "neuroflow.learning.learner"), None)
     if scorer:
         window.open_view(scorer)
     window.canvas.select([])
