@@ -38,23 +38,23 @@ NODES: list[tuple[str, str, str, dict[str, Any], tuple[float, float]]] = [
     }, (0.0, 190.0)),
     ("split", "neuroflow.data.partitioning", "Train / test split", {
         "mode": "fraction", "fraction": 0.8, "stratified": True, "sampling": "random", "seed": 42,
-    }, (215.0, 190.0)),
+    }, (250.0, 190.0)),
     ("pretrained", "neuroflow.layers.pretrained_network", "MobileNetV2 (ImageNet)", {
         "architecture": "MobileNetV2", "input_size": SIZE, "weights": "imagenet", "trainable": "frozen",
     }, (0.0, 0.0)),
-    ("pool", "neuroflow.layers.global_average_pooling2d", "Global average pooling", {}, (215.0, 0.0)),
-    ("dropout", "neuroflow.layers.dropout", "Dropout 0.2", {"rate": 0.2}, (430.0, 0.0)),
+    ("pool", "neuroflow.layers.global_average_pooling2d", "Global average pooling", {}, (310.0, 0.0)),
+    ("dropout", "neuroflow.layers.dropout", "Dropout 0.2", {"rate": 0.2}, (610.0, 0.0)),
     ("output", "neuroflow.layers.dense", "Dense softmax", {"units": CLASSES, "activation": "softmax"},
-     (645.0, 0.0)),
+     (840.0, 0.0)),
     ("learner", "neuroflow.learning.learner", "Network Learner", {
         "optimizer": "adam", "learning_rate": 0.001, "epochs": 5, "batch_size": 32,
         "validation_split": 0.1, "restore_best": True, "monitor": "val_accuracy", "seed": 42,
-    }, (645.0, 190.0)),
-    ("executor", "neuroflow.learning.executor", "Network Executor", {}, (925.0, 350.0)),
-    ("scorer", "neuroflow.learning.scorer", "Scorer", {}, (1175.0, 350.0)),
+    }, (560.0, 190.0)),
+    ("executor", "neuroflow.learning.executor", "Network Executor", {}, (870.0, 350.0)),
+    ("scorer", "neuroflow.learning.scorer", "Scorer", {}, (1130.0, 350.0)),
     ("writer", "neuroflow.learning.writer", "Network Writer", {
         "path": "out/transfer_learning.keras", "overwrite": True,
-    }, (925.0, 190.0)),
+    }, (870.0, 190.0)),
 ]
 CONNECTIONS = [
     ("reader", "data", "split", "data"),

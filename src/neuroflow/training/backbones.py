@@ -258,6 +258,8 @@ def build_backbone(desc: Any, inputs: Sequence[Any], value_range: tuple[float, f
         raise ConfigureError(f"{arch.name} must see image pixels, but a layer before it changes them")
     height, width, channels = (int(d) for d in inputs[0].shape[1:])
     app = application(arch, height, width, config["weights"], config["weights_path"])
+    if config["weights"] == "none":
+        quicken_batch_statistics(app)
     set_trainable(app, config["trainable"], int(config["train_last"]))
     images = keras.Input(shape=(height, width, channels), name=f"{desc.keras_name}_images")
     x = images
@@ -294,6 +296,26 @@ def application(arch: Architecture, height: int, width: int, weights: str, weigh
             raise DataError(
                 f"the weights file '{weights_path}' does not fit a headless {arch.name}: {first}"
             ) from None
+
+
+#: BatchNormalization momentum of a backbone trained from random weights (see below).
+FROM_SCRATCH_MOMENTUM = 0.9
+
+
+def quicken_batch_statistics(app: Any) -> None:
+    """Let the moving statistics of a backbone trained from scratch follow its batches quickly.
+
+    The applications' BatchNormalization layers average their statistics with momentum 0.999
+    (ImageNet runs take hundreds of thousands of steps), so after the few hundred steps of a
+    workbench-sized dataset the moving mean and variance are still near their initial 0 and 1
+    and the trained network predicts one class for everything, whatever it learnt. With 0.9
+    they follow within a few dozen batches; pretrained weights keep their own statistics.
+    """
+    import keras
+
+    for layer in app.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            layer.momentum = min(float(layer.momentum), FROM_SCRATCH_MOMENTUM)
 
 
 def set_trainable(app: Any, mode: str, last: int = 0) -> None:
