@@ -561,7 +561,8 @@ def test_reader_view_shows_class_counts_and_samples(qtbot, workflow):
     panel = window.panel
     only = panel.panels["images"]
     assert only.class_counts() == {"cat": 3, "dog": 1, "fox": 2}
-    np.testing.assert_array_equal(only.chart.bars.opts["height"], [3, 1, 2])
+    np.testing.assert_array_equal(only.chart.bar_lengths(), [3, 1, 2])
+    assert not only.chart.horizontal  # short class names stand under upright bars
     assert [label.textItem.toPlainText() for label in only.chart.count_labels] == ["3", "1", "2"]
     assert only.gallery.visible_indices().tolist() == [0, 1, 2, 3, 4, 5]
     assert only.gallery.model.index(3).data() == "dog"
@@ -598,6 +599,19 @@ def test_reader_view_of_files_loads_thumbnails_from_disk_and_lists_skipped_files
     (tmp_path / "0.png").unlink()  # gone since the reader ran: a placeholder, not a crash
     only.gallery.model._pixmaps.clear()
     assert only.gallery.model.pixmap(0).width() == 80
+
+
+def test_long_class_names_lay_the_count_bars_down_in_dataset_order(qtbot):
+    from neuroflow.gui.views.dataset import ClassCountChart
+
+    names = ("T-shirt_top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
+    data = ImageDataset(np.zeros((13, 2, 2, 1), np.uint8), np.array([0, 0, 0, 1] + [9] * 9), names)
+    chart = ClassCountChart(data)
+    qtbot.addWidget(chart)
+    assert chart.horizontal
+    np.testing.assert_array_equal(chart.bar_lengths(), [3, 1, 0, 0, 0, 0, 0, 0, 0, 9])
+    ticks = dict(chart.getPlotItem().getAxis("left")._tickLevels[0])
+    assert ticks[9] == "T-shirt_top" and ticks[0] == "Ankle boot"  # the first class on top
 
 
 def test_node_with_several_datasets_gets_tabs(qtbot, workflow):

@@ -59,18 +59,28 @@ def skipped_text(dataset: ImageData, shown: int = 40) -> tuple[str, str]:
 
 
 class ClassCountChart(pg.PlotWidget):
-    """Bars of images per class, with class names under and counts over the bars."""
+    """Bars of images per class, with class names beside the bars and counts at their ends.
+
+    Short names (digits) go under upright bars; long ones (``T-shirt_top``, ``golden
+    retriever``) would overlap there, so the bars lie down and the names stand on the left
+    axis, one per line, where they never collide.
+    """
+
+    #: Above this many characters of names in all, the bars lie down.
+    UPRIGHT_NAME_BUDGET = 48
 
     def __init__(self, dataset: ImageData, parent: QWidget | None = None) -> None:
         super().__init__(parent, background=CHART_BACKGROUND)
         self.counts = np.asarray(dataset.class_counts(), dtype=int)
         k = self.counts.size
+        names = list(dataset.class_names)
+        self.horizontal = sum(len(name) for name in names) > self.UPRIGHT_NAME_BUDGET
         item = self.getPlotItem()
         item.setTitle("Images per class", color=TEXT_COLOR, size="11pt", bold=True)
         item.setMenuEnabled(False)
         item.setMouseEnabled(x=False, y=False)
         item.hideButtons()
-        item.showGrid(y=True, alpha=0.18)
+        item.showGrid(x=self.horizontal, y=not self.horizontal, alpha=0.18)
         font = QFont()
         font.setPointSize(9)
         for side in ("left", "bottom"):
@@ -78,27 +88,38 @@ class ClassCountChart(pg.PlotWidget):
             axis.setPen(pg.mkPen(PANEL_BORDER))
             axis.setTextPen(pg.mkPen(CHART_FOREGROUND))
             axis.setStyle(tickFont=font)
-        item.getAxis("left").enableAutoSIPrefix(False)
-        x = np.arange(k)
-        self.bars = pg.BarGraphItem(
-            x=x, height=self.counts, width=0.7, brush=pg.mkBrush(BAR_COLOR), pen=pg.mkPen(None)
-        )
-        item.addItem(self.bars)
-        names = list(dataset.class_names)
-        step = max(1, int(np.ceil(k / 20)))  # keep tick labels legible with many classes
-        item.getAxis("bottom").setTicks([[(i, names[i]) for i in range(0, k, step)]])
+            axis.enableAutoSIPrefix(False)
+        positions = np.arange(k)
+        brush, pen = pg.mkBrush(BAR_COLOR), pg.mkPen(None)
         top = max(1, int(self.counts.max(initial=0)))
-        item.setYRange(0, top * 1.12, padding=0)
-        item.setXRange(-0.6, k - 0.4, padding=0)
+        if self.horizontal:
+            positions = k - 1 - positions  # first class at the top, as in a list
+            self.bars = pg.BarGraphItem(x0=0, y=positions, width=self.counts, height=0.7, brush=brush, pen=pen)
+            step = max(1, int(np.ceil(k / 30)))
+            item.getAxis("left").setTicks([[(int(positions[i]), names[i]) for i in range(0, k, step)]])
+            item.setXRange(0, top * 1.15, padding=0)
+            item.setYRange(-0.6, k - 0.4, padding=0)
+        else:
+            self.bars = pg.BarGraphItem(x=positions, height=self.counts, width=0.7, brush=brush, pen=pen)
+            step = max(1, int(np.ceil(k / 20)))  # keep tick labels legible with many classes
+            item.getAxis("bottom").setTicks([[(i, names[i]) for i in range(0, k, step)]])
+            item.setYRange(0, top * 1.12, padding=0)
+            item.setXRange(-0.6, k - 0.4, padding=0)
+        item.addItem(self.bars)
         self.count_labels: list[pg.TextItem] = []
         if k <= MAX_BAR_LABELS:
             for i, count in enumerate(self.counts):
-                label = pg.TextItem(f"{count:,}", color=CHART_FOREGROUND, anchor=(0.5, 1.0))
+                anchor = (-0.15, 0.5) if self.horizontal else (0.5, 1.0)
+                label = pg.TextItem(f"{count:,}", color=CHART_FOREGROUND, anchor=anchor)
                 label.setFont(font)
-                label.setPos(i, count)
+                label.setPos(*((count, positions[i]) if self.horizontal else (i, count)))
                 item.addItem(label)
                 self.count_labels.append(label)
         self.setMinimumHeight(150)  # fits the editor's Results dock
+
+    def bar_lengths(self) -> np.ndarray:
+        """The bars' lengths (their heights, or their widths when they lie down)."""
+        return np.asarray(self.bars.opts["width" if self.horizontal else "height"])
 
 
 class DatasetPanel(QWidget):
