@@ -1,20 +1,27 @@
-"""How responsive is the editor? Start-up time and the longest GUI stall while training.
+"""How responsive is the editor? Start-up, GUI stalls while training, long sessions, cancel.
 
 Usage::
 
     python benchmarks/gui_latency.py [--runs 3] [--stall-runs 5] [--limit 2000] [--epochs 2]
+                                     [--session-runs 50] [--cancel-runs 3]
 
 (a) **Start-up**: time from launching a fresh ``python`` process (``neuroflow.gui.app.launch``)
     to the canvas' first paint, for an empty editor and with the flagship workflow open
     (target <= 1.5 s, judged on the median run). The probe also checks that TensorFlow was
     not imported.
 (b) **Event-loop stalls while training**: the flagship trains on a sample in the execution
-    thread while a QTimer ticks every 5 ms on the GUI thread; the longest gap between ticks,
+    process while a QTimer ticks every 5 ms on the GUI thread; the longest gap between ticks,
     minus the 5 ms period, is the longest the GUI could not react. Each run gives one such
-    longest stall; the verdict is on the median over ``--stall-runs`` runs (target <= 50 ms),
-    and the worst run is printed beside it. Measured with TensorFlow already imported (as the
-    editor's background warm-up leaves it) and, for information, once "cold", with the import
-    happening in the execution thread during the run.
+    longest stall; the verdict is on the median over ``--stall-runs`` runs (target <= 20 ms),
+    and the worst run is printed beside it. Measured with the execution process started and
+    warm (as the editor leaves it a moment after start-up: one untimed run first) and, for
+    information, once "cold", with the process started and TensorFlow imported during the run.
+(c) **A long session**: ``--session-runs`` executions of the flagship on a sample in one editor
+    (the learner's seed changes each time, so it trains again); the editor process may grow by
+    less than 50 MB from after the first run to after the last. The execution process's growth
+    is printed for information.
+(d) **Cancel**: the flagship training on all 60,000 MNIST images is cancelled after a few
+    batches; the time from Cancel to the run's end (target <= 1 s, median of ``--cancel-runs``).
 
 Each measurement runs in its own process. Runs offscreen when there is no display. Timings on
 a busy machine are noisy: the script prints the load average and warns when other processes
@@ -37,7 +44,9 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 FLAGSHIP = REPO / "workflows" / "mnist_cnn.workflow"
 STARTUP_TARGET = 1.5
-STALL_TARGET_MS = 50.0
+STALL_TARGET_MS = 20.0
+SESSION_TARGET_MB = 50.0
+CANCEL_TARGET_S = 1.0
 TICK_MS = 5
 
 
@@ -85,11 +94,11 @@ def measure_startup(runs: int, scratch: Path) -> dict[str, object]:
     return results
 
 
-# -- (b) stalls during training (child process) -------------------------------------------------------
-def stall_child(limit: int, epochs: int, cold: bool) -> dict[str, object]:
-    from PySide6.QtCore import QEventLoop, QSettings, QTimer
+# -- the editor in a child process --------------------------------------------------------------------
+def open_editor(limit: int, epochs: int) -> Any:
+    """The editor with the flagship cut down to ``limit`` images and ``epochs``; (app, window)."""
+    from PySide6.QtCore import QSettings
 
-    from neuroflow.core.events import BatchEnded
     from neuroflow.gui.app import application
     from neuroflow.gui.main_window import MainWindow
 
@@ -100,20 +109,49 @@ def stall_child(limit: int, epochs: int, cold: bool) -> dict[str, object]:
     assert window.open_file(FLAGSHIP)
     doc = window.document
     doc.set_setting("train_reader", "limit", limit)
-    doc.set_setting("test_reader", "limit", max(limit // 4, 200))
+    doc.set_setting("test_reader", "limit", max(limit // 4, 200) if limit else 0)
     doc.set_setting("learner", "epochs", epochs)
     doc.set_setting("writer", "path", str(scratch / "model.keras"))
+    doc.set_setting("writer", "overwrite", True)
     window.resize(1600, 1000)
     window.show()
     window.ensure_monitor()
-    if not cold:  # what the editor's background warm-up does after start-up, in its thread
-        import threading
+    return app, window
 
-        from neuroflow.gui import warmup
 
-        thread = threading.Thread(target=warmup._import_keras, args=(0.0,))
-        thread.start()
-        thread.join()
+def execute_and_wait(window: Any) -> Any:
+    assert window.execute_all()
+    assert window.runner.wait(900_000)
+    return window._last_run
+
+
+def retrain(window: Any) -> None:
+    """Change the learner's seed: it and what follows it execute again."""
+    doc = window.document
+    doc.set_setting("learner", "seed", (doc.workflow.nodes["learner"].node["seed"] + 1) % 1000)
+
+
+def rss_mb(pid: int | None = None) -> float:
+    """Resident memory of a process (this one by default), from /proc (Linux)."""
+    try:
+        text = Path(f"/proc/{pid or 'self'}/status").read_text()
+    except OSError:
+        return float("nan")
+    kilobytes = next(int(line.split()[1]) for line in text.splitlines() if line.startswith("VmRSS:"))
+    return kilobytes / 1024.0
+
+
+# -- (b) stalls during training (child process) -------------------------------------------------------
+def stall_child(limit: int, epochs: int, cold: bool) -> dict[str, object]:
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    from neuroflow.core.events import BatchEnded
+
+    app, window = open_editor(limit, epochs)
+    doc = window.document
+    if not cold:  # as the editor leaves it: the execution process started and warm
+        execute_and_wait(window)
+        retrain(window)
     loop = QEventLoop()
     QTimer.singleShot(300, loop.quit)
     loop.exec()
@@ -149,15 +187,65 @@ def stall_child(limit: int, epochs: int, cold: bool) -> dict[str, object]:
     }
 
 
-def measure_stall(limit: int, epochs: int, cold: bool, scratch: Path) -> dict[str, Any]:
-    args = [sys.executable, __file__, "--child-stall", "--limit", str(limit), "--epochs", str(epochs)]
-    if cold:
-        args.append("--cold")
-    done = subprocess.run(args, env=_env(scratch), cwd=REPO, capture_output=True, text=True, timeout=900)
+# -- (c) a long session, (d) cancel (child processes) ---------------------------------------------------
+def session_child(runs: int, limit: int) -> dict[str, object]:
+    app, window = open_editor(limit, 1)
+    first = execute_and_wait(window)
+    assert first is not None and first.ok, first
+    editor_before, worker_before = rss_mb(), rss_mb(window.runner.worker_pid)
+    started = time.perf_counter()
+    failures = 0
+    for _ in range(runs - 1):
+        retrain(window)
+        result = execute_and_wait(window)
+        failures += int(result is None or not result.ok)
+    editor_after, worker_after = rss_mb(), rss_mb(window.runner.worker_pid)
+    window.document.undo_stack.setClean()
+    window.close()
+    app.processEvents()
+    return {"runs": runs, "failures": failures, "seconds": round(time.perf_counter() - started, 1),
+            "editor_mb": [round(editor_before, 1), round(editor_after, 1)],
+            "worker_mb": [round(worker_before, 1), round(worker_after, 1)]}
+
+
+def cancel_child(runs: int) -> dict[str, object]:
+    from neuroflow.core.events import BatchEnded
+
+    app, window = open_editor(0, 3)  # all 60,000 training images
+    doc = window.document
+    batches = [0]
+    doc.core_event.connect(lambda e: batches.__setitem__(0, batches[0] + 1) if isinstance(e, BatchEnded) else None)
+    waits = []
+    for _ in range(runs):
+        retrain(window)
+        batches[0] = 0
+        assert window.execute_all()
+        while batches[0] < 5:
+            app.processEvents()
+            time.sleep(0.005)
+        asked = time.perf_counter()
+        window.cancel_run()
+        assert window.runner.wait(60_000)
+        waits.append(time.perf_counter() - asked)
+        assert window._last_run is not None and window._last_run.cancelled
+    window.document.undo_stack.setClean()
+    window.close()
+    app.processEvents()
+    return {"cancel_seconds": [round(w, 3) for w in waits]}
+
+
+def measure_child(kind: str, scratch: Path, *args: str) -> dict[str, Any]:
+    command = [sys.executable, __file__, f"--child-{kind}", *args]
+    done = subprocess.run(command, env=_env(scratch), cwd=REPO, capture_output=True, text=True, timeout=3600)
     for line in done.stdout.splitlines():
         if line.startswith("{"):
             return json.loads(line)
-    raise RuntimeError(f"stall measurement failed:\n{done.stderr[-2000:]}")
+    raise RuntimeError(f"{kind} measurement failed:\n{done.stderr[-2000:]}")
+
+
+def measure_stall(limit: int, epochs: int, cold: bool, scratch: Path) -> dict[str, Any]:
+    return measure_child("stall", scratch, "--limit", str(limit), "--epochs", str(epochs),
+                         *(["--cold"] if cold else []))
 
 
 def _load_note() -> str:
@@ -180,11 +268,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=2000, help="training images")
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--no-cold", action="store_true", help="skip the informative cold run")
+    parser.add_argument("--session-runs", type=int, default=50, help="executions in the long session (0: skip)")
+    parser.add_argument("--session-limit", type=int, default=300, help="training images per session run")
+    parser.add_argument("--cancel-runs", type=int, default=3, help="cancels of full-MNIST training (0: skip)")
     parser.add_argument("--child-stall", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--child-session", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--child-cancel", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--cold", action="store_true", help=argparse.SUPPRESS)
     options = parser.parse_args(argv)
     if options.child_stall:
         print(json.dumps(stall_child(options.limit, options.epochs, options.cold)), flush=True)
+        return 0
+    if options.child_session:
+        print(json.dumps(session_child(options.session_runs, options.session_limit)), flush=True)
+        return 0
+    if options.child_cancel:
+        print(json.dumps(cancel_child(options.cancel_runs)), flush=True)
         return 0
 
     scratch = Path(tempfile.mkdtemp(prefix="neuroflow-bench-"))
@@ -224,8 +323,32 @@ def main(argv: list[str] | None = None) -> int:
                     f"(<= {STALL_TARGET_MS:.0f} ms) {verdict}")
     if not options.no_cold:
         data = measure_stall(options.limit, options.epochs, True, scratch)
-        print(f"    cold (TF import in the run, for information): max stall {data['max_stall_ms']:.1f} ms, "
-              f"p99 gap {data['p99_gap_ms']} ms over {data['ticks']} ticks in {data['seconds']} s")
+        print(f"    cold (worker start and TF import in the run, for information): max stall "
+              f"{data['max_stall_ms']:.1f} ms, p99 gap {data['p99_gap_ms']} ms over {data['ticks']} ticks "
+              f"in {data['seconds']} s")
+    if options.session_runs > 1:
+        print(f"(c) {options.session_runs} executions of the flagship ({options.session_limit} images, 1 epoch) "
+              "in one editor session")
+        data = measure_child("session", scratch, "--session-runs", str(options.session_runs),
+                             "--session-limit", str(options.session_limit))
+        (editor_before, editor_after), (worker_before, worker_after) = data["editor_mb"], data["worker_mb"]
+        growth = editor_after - editor_before
+        verdict = "PASS" if growth < SESSION_TARGET_MB and not data["failures"] else "FAIL"
+        failed |= verdict != "PASS"
+        print(f"    editor RSS {editor_before:.0f} -> {editor_after:.0f} MB (+{growth:.1f} MB) after "
+              f"{data['runs']} runs in {data['seconds']} s, {data['failures']} failed; execution process "
+              f"{worker_before:.0f} -> {worker_after:.0f} MB  target editor < +{SESSION_TARGET_MB:.0f} MB: {verdict}")
+        verdicts.append(f"{data['runs']} runs editor +{growth:.0f} MB (< {SESSION_TARGET_MB:.0f} MB) {verdict}")
+    if options.cancel_runs > 0:
+        print(f"(d) Cancel while training on all 60,000 MNIST images ({options.cancel_runs} runs)")
+        data = measure_child("cancel", scratch, "--cancel-runs", str(options.cancel_runs))
+        waits = data["cancel_seconds"]
+        median_wait = statistics.median(waits)
+        verdict = "PASS" if median_wait <= CANCEL_TARGET_S else "FAIL"
+        failed |= verdict != "PASS"
+        print(f"    Cancel to the run's end: median {median_wait:.2f} s [{', '.join(f'{w:.2f}' for w in waits)}]  "
+              f"target <= {CANCEL_TARGET_S:.0f} s: {verdict}")
+        verdicts.append(f"cancel {median_wait:.2f} s (<= {CANCEL_TARGET_S:.0f} s) {verdict}")
     note = _load_note()
     print("VERDICT: " + "; ".join(verdicts) + (f"  [{note}]" if note else ""))
     return 1 if failed else 0

@@ -1,17 +1,20 @@
 """The flagship workflow in the editor: train on a small sample, watch, score, cancel, stop, reopen.
 
-Each run trains on a few hundred MNIST images for one epoch, so a test takes seconds; the first
-one also pays for importing TensorFlow (in the execution thread, never the GUI's).
+Each run trains on a few hundred MNIST images for one epoch, so a test takes seconds; each test
+also pays for starting the execution process, which imports TensorFlow (the editor never does).
 """
 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from neuroflow.core.events import BatchEnded, NodeState
+
+FLAGSHIP = Path(__file__).resolve().parents[2] / "workflows" / "mnist_cnn.workflow"
 
 pytestmark = [pytest.mark.gui, pytest.mark.slow]
 
@@ -31,7 +34,11 @@ def test_flagship_executes_with_live_monitor_scores_view_and_round_trips(flagshi
     for node_id in doc.workflow.nodes:
         assert window.canvas.node_view(node_id).state is NodeState.EXECUTED
     trained = doc.workflow.nodes["learner"].outputs["model"]
-    assert trained.model.get_layer(index=1).filters == 32  # index 0 is the Input
+    assert trained.model.layers[1][1] == "Conv2D" and trained.model.count_params() == 542_230
+    import keras  # the model itself lives in the execution process; its file shows what trained
+
+    saved = keras.saving.load_model(str(tmp_path / "model.keras"))
+    assert saved.get_layer(index=1).filters == 32  # index 0 is the Input
 
     # The monitor received the batch and epoch points of the run.
     monitor = window.monitor
@@ -159,29 +166,108 @@ def test_closing_the_window_during_training_cancels_and_waits(flagship, qtbot):
     assert doc.workflow.nodes["learner"].state is NodeState.CONFIGURED
 
 
-def test_qt_garbage_is_collected_on_the_gui_thread_before_a_run_starts(flagship, run, qtbot):
-    """Unreachable Qt wrappers must not be left for the worker thread's garbage collections."""
-    import gc
-    import threading
+def test_a_killed_execution_process_fails_the_learner_and_the_next_run_starts_a_new_one(flagship, run, qtbot):
+    import os
+    import signal
 
-    from PySide6.QtCore import QObject
+    window = flagship
+    doc = window.document
+    batches = slow_training(doc, limit=6000, epochs=20)
+    with qtbot.waitSignal(window.runner.finished, timeout=120_000) as finished:
+        assert window.execute_all()
+        qtbot.waitUntil(lambda: len(batches) >= 3, timeout=90_000)
+        first_worker = window.runner.worker_pid
+        assert first_worker is not None and first_worker != os.getpid()
+        os.kill(first_worker, signal.SIGKILL)  # as the kernel's out-of-memory killer would
+    result, _error = finished.args
+    learner = doc.workflow.nodes["learner"]
+    assert learner.state is NodeState.FAILED and "learner" in result.failed
+    assert "the execution process was killed (SIGKILL; out of memory?)" in learner.message
+    assert doc.workflow.nodes["train_norm"].state is NodeState.CONFIGURED  # its results died with it
+    assert not doc.locked and window.act["execute_all"].isEnabled()
+    clock = time.perf_counter()
+    qtbot.wait(50)  # the editor still answers: events are processed at once
+    assert time.perf_counter() - clock < 1.0
 
-    collected_on: list[str] = []
+    doc.set_setting("train_reader", "limit", 300)
+    doc.set_setting("learner", "epochs", 1)
+    assert run().ok
+    assert window.runner.worker_pid not in (None, first_worker)
+    assert doc.workflow.nodes["scorer"].state is NodeState.EXECUTED
 
-    class Cycle(QObject):
-        def __init__(self) -> None:
-            super().__init__()
-            self.me = self
 
-        def __del__(self) -> None:
-            collected_on.append(threading.current_thread().name)
+def test_an_execution_process_that_ignores_cancel_is_ended_after_five_seconds(flagship, run, qtbot):
+    import os
+    import signal
 
-    gc.collect()
-    gc.disable()  # only the runner may collect the cycle below
-    try:
-        Cycle()
-        flagship.document.set_setting("learner", "epochs", 1)
-        assert run(targets=["train_norm"]).ok
-    finally:
-        gc.enable()
-    assert collected_on == [threading.main_thread().name]
+    window = flagship
+    doc = window.document
+    batches = slow_training(doc, limit=6000, epochs=20)
+    with qtbot.waitSignal(window.runner.finished, timeout=60_000) as finished:
+        assert window.execute_all()
+        qtbot.waitUntil(lambda: len(batches) >= 3, timeout=90_000)
+        frozen = window.runner.worker_pid
+        os.kill(frozen, signal.SIGSTOP)  # hung: it can no longer answer
+        asked = time.perf_counter()
+        window.cancel_run()
+    waited = time.perf_counter() - asked
+    result, _error = finished.args
+    assert result.cancelled and 4.5 <= waited < 8.0, waited
+    assert doc.workflow.nodes["learner"].state is NodeState.CONFIGURED
+    assert not doc.locked
+    doc.set_setting("train_reader", "limit", 300)
+    doc.set_setting("learner", "epochs", 1)
+    assert run().ok and window.runner.worker_pid != frozen
+
+
+def test_an_execution_process_lost_between_runs_is_reported_and_replaced(flagship, run, qtbot):
+    import os
+    import signal
+
+    window = flagship
+    doc = window.document
+    assert run().ok
+    with qtbot.waitSignal(window.runner.worker_lost, timeout=30_000) as lost:
+        os.kill(window.runner.worker_pid, signal.SIGKILL)
+    assert "The execution process was killed" in lost.args[0]
+    assert all(item.state is NodeState.CONFIGURED for item in doc.workflow.nodes.values())
+    assert any("was killed" in m.text for m in window.messages.messages())
+    assert run().ok
+
+
+def test_the_editor_process_never_imports_tensorflow(tmp_path):
+    """Training, scoring and opening result views happen with TensorFlow only in the worker."""
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent(f"""
+        import os, sys
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+        os.environ["NEUROFLOW_NO_WARMUP"] = "1"
+        from PySide6.QtCore import QSettings
+        from neuroflow.gui.app import application
+        from neuroflow.gui.main_window import MainWindow
+        app = application()
+        window = MainWindow(settings=QSettings({str(tmp_path / "s.ini")!r}, QSettings.Format.IniFormat))
+        window._ask_unsaved = lambda: "discard"
+        assert window.open_file({str(FLAGSHIP)!r})
+        doc = window.document
+        for node, name, value in (("train_reader", "limit", 300), ("test_reader", "limit", 100),
+                                  ("learner", "epochs", 1), ("writer", "path", {str(tmp_path / "m.keras")!r})):
+            doc.set_setting(node, name, value)
+        window.show()
+        assert window.execute_all()
+        assert window.runner.wait(120_000)
+        assert window._last_run.ok, window._last_run
+        for node in ("scorer", "executor", "learner", "train_reader"):
+            assert window.open_view(node) is not None, node
+        view = window.results.view_for("train_reader")
+        view.panel.panels["images"].gallery.model.pixmap(0)  # pixels fetched from the worker
+        heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("tensorflow", "keras"))
+        print("HEAVY", heavy)
+        window.close()
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "HEAVY []" in done.stdout, done.stdout

@@ -1,8 +1,8 @@
 """Starting the editor: ``neuroflow`` and ``neuroflow FILE.workflow`` end up in :func:`launch`.
 
 Start-up stays light - Qt, NodeGraphQt, the node registry and the window, never TensorFlow - so
-the canvas is usable in about a second; TensorFlow is imported in the background afterwards
-(:mod:`neuroflow.gui.warmup`). Setting ``NEUROFLOW_STARTUP_PROBE=1`` makes the editor print
+the canvas is usable in about a second. TensorFlow lives only in the execution process
+(:mod:`neuroflow.worker`), which starts a moment after the window shows and imports it there. Setting ``NEUROFLOW_STARTUP_PROBE=1`` makes the editor print
 ``NEUROFLOW_READY`` once the canvas has painted, and quit: ``benchmarks/gui_latency.py`` times
 that.
 """
@@ -18,7 +18,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication
 
-from . import theme, warmup
+from . import theme
 
 PROBE_ENV = "NEUROFLOW_STARTUP_PROBE"
 
@@ -76,9 +76,8 @@ def launch(path: str | None = None) -> int:
     else:
         window.show()
     QTimer.singleShot(0, window.canvas.fit)
-    background = None if probe else warmup.start()
+    if not probe:
+        QTimer.singleShot(1500, window.runner.prepare)  # the worker imports TensorFlow meanwhile
     code = app.exec()
-    if background is not None:
-        background.skip()  # not started yet: no need to import TensorFlow any more
-        background.join(timeout=60)
+    window.runner.shutdown()
     return int(code)

@@ -277,6 +277,8 @@ class MainWindow(QMainWindow):
         self.messages.counts_changed.connect(self._message_counts)
         self.results.status.connect(self.show_status)
         self.runner.finished.connect(self._run_finished)
+        self.runner.worker_lost.connect(self._worker_lost)
+        doc.workflow_replaced.connect(self.runner.restart)  # another workflow: free the old results
 
     # -- window state -----------------------------------------------------------------------------
     def show_status(self, text: str) -> None:
@@ -573,6 +575,12 @@ class MainWindow(QMainWindow):
     def reset(self) -> None:
         ids = self.canvas.selected_ids()
         self.document.reset(ids or None)
+        if self.document.locked:
+            return
+        if ids:
+            self.runner.forget(ids)
+        else:
+            self.runner.restart()  # everything reset: a fresh execution process gives its memory back
         what = f"{len(ids)} node{'s' if len(ids) != 1 else ''} and downstream" if ids else "all nodes"
         self.statusBar().showMessage(f"Reset {what}", 4_000)
 
@@ -635,6 +643,12 @@ class MainWindow(QMainWindow):
         self._update_summary()
         self._update_actions()
 
+    def _worker_lost(self, text: str) -> None:
+        self.messages.add("error", text)
+        self.statusBar().showMessage(text, 10_000)
+        self.canvas.sync()
+        self._update_summary()
+
     # -- results ----------------------------------------------------------------------------------
     def open_view(self, node_id: str) -> QWidget | None:
         view = self.results.open_for(node_id)
@@ -661,13 +675,6 @@ class MainWindow(QMainWindow):
         if not self.maybe_save():
             event.ignore()
             return
-        if self.runner.running:
-            self.statusBar().showMessage("Cancelling the execution…")
-            self.runner.cancel()
-            QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-            try:
-                self.runner.wait(120_000)
-            finally:
-                QGuiApplication.restoreOverrideCursor()
+        self.runner.shutdown()  # a run in progress is abandoned; the execution process ends
         self._save_layout()
         super().closeEvent(event)
