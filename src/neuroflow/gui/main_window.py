@@ -639,7 +639,7 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"Done in {result.seconds:.1f} s", 8_000)
         if result is not None:
             self.results.refresh_executed(result.executed)
-        self.canvas.sync()
+        # No full canvas sync here: every state change of the run has already redrawn its node.
         self._update_summary()
         self._update_actions()
 

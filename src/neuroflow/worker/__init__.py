@@ -12,8 +12,8 @@ Execute starts a fresh worker.
   run may keep, and the light stand-ins for heavy results (Qt-free, TensorFlow-free).
 * :mod:`.server` - the worker's side: runs the :class:`~neuroflow.core.executor.Executor` on its
   own copy of the workflow and streams events back.
-* :mod:`.client` - the editor's side: starts the worker, sends requests, receives messages on a
-  reader thread, notices when the worker dies.
+* :mod:`.client` - the editor's side: starts the worker (``python -m neuroflow.worker``), sends
+  requests, receives messages on a reader thread, notices when the worker dies.
 
 The command line does not use a worker: it runs the executor in its own process, where a
 crash ends only the command that caused it and nothing else is there to protect.

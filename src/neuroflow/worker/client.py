@@ -1,10 +1,12 @@
 """The editor's side of the execution process: start it, talk to it, notice when it dies.
 
-:class:`WorkerClient` starts :func:`neuroflow.worker.server.main` in a new process with
-``multiprocessing``'s *spawn* method (a fresh interpreter on every platform: it inherits no Qt
-state and no threads). A reader thread receives the worker's messages and hands them to
-``on_message`` - on that thread; the editor re-posts them to its GUI thread. When the pipe
-breaks because the process ended, ``on_message`` receives ``("died", description)``.
+:class:`WorkerClient` starts ``python -m neuroflow.worker ADDRESS`` (a fresh interpreter that
+inherits no Qt state and no threads, and never re-imports the program that started it - so an
+editor started from any script or notebook works) and accepts its connection on a local
+socket (a named pipe on Windows) guarded by a random key. A reader thread accepts the
+connection, then receives the worker's messages and hands them to ``on_message`` - on that
+thread; the editor re-posts them to its GUI thread. Messages sent before the worker has
+connected wait for it. When the process ends, ``on_message`` receives ``("died", description)``.
 
 Requests that need an answer (the pixels a view shows) go through :meth:`request`, which waits
 for the matching reply with a timeout, whatever else the worker is sending meanwhile.
@@ -14,10 +16,14 @@ from __future__ import annotations
 
 import itertools
 import logging
-import multiprocessing
+import os
+import secrets
 import signal
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Sequence
+from multiprocessing.connection import Listener
 from typing import Any
 
 import numpy as np
@@ -28,6 +34,11 @@ log = logging.getLogger(__name__)
 
 #: Seconds to wait for an answer to a request (images for a view).
 REQUEST_TIMEOUT = 10.0
+#: Seconds a new worker may take to connect before it counts as failed to start.
+CONNECT_TIMEOUT = 60.0
+#: The environment variable that carries the connection key to the worker (not its argv,
+#: which other users of the machine can read).
+KEY_ENV = "NEUROFLOW_WORKER_KEY"
 
 
 def describe_exit(code: int | None) -> str:
@@ -50,24 +61,30 @@ class WorkerClient:
     """One execution process; ``on_message(message)`` is called on the reader thread."""
 
     def __init__(self, on_message: Callable[[tuple[Any, ...]], None]) -> None:
-        from .server import main
-
-        context = multiprocessing.get_context("spawn")
-        self._conn, child = context.Pipe(duplex=True)
-        self.process = context.Process(target=main, args=(child,), name="neuroflow-worker", daemon=True)
-        self.process.start()
-        child.close()
+        key = secrets.token_bytes(32)
+        self._listener = Listener(authkey=key)
+        env = dict(os.environ, **{KEY_ENV: key.hex()})
+        env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "neuroflow.worker", str(self._listener.address)], env=env,
+            stdin=subprocess.DEVNULL,
+        )
+        self._conn: Any = None
         self._on_message = on_message
         self._send_lock = threading.Lock()
+        self._waiting_to_send: list[tuple[Any, ...]] = []
         self._pending: dict[int, tuple[threading.Event, list[Any]]] = {}
         self._ids = itertools.count(1)
         self._closing = False
         self._reader = threading.Thread(target=self._read, name="neuroflow-worker-reader", daemon=True)
         self._reader.start()
+        watchdog = threading.Timer(CONNECT_TIMEOUT, self._connect_overdue)
+        watchdog.daemon = True
+        watchdog.start()
 
     @property
     def alive(self) -> bool:
-        return self.process.is_alive() and not self._closing
+        return self.process.poll() is None and not self._closing
 
     @property
     def pid(self) -> int | None:
@@ -77,12 +94,17 @@ class WorkerClient:
         return next(self._ids)
 
     def send(self, message: tuple[Any, ...]) -> bool:
-        """Send a message; False when the worker is gone (its death is reported separately)."""
+        """Send a message (kept until the worker connects); False when the worker is gone."""
         with self._send_lock:
+            if self._conn is None:
+                if self.process.poll() is not None or self._closing:
+                    return False
+                self._waiting_to_send.append(message)
+                return True
             try:
                 self._conn.send(message)
                 return True
-            except (OSError, ValueError, BrokenPipeError):
+            except (OSError, ValueError):
                 return False
 
     def request(self, kind: str, *payload: Any, timeout: float = REQUEST_TIMEOUT) -> Any:
@@ -113,26 +135,65 @@ class WorkerClient:
         RemoteArray.fetch = self.fetch_images
 
     def _read(self) -> None:
+        try:
+            conn = self._listener.accept()
+        except (OSError, EOFError, ValueError) as exc:  # it never connected (or the key was wrong)
+            log.warning("the execution process did not connect: %s", exc)
+            self._ended()
+            return
+        finally:
+            self._listener.close()
+        with self._send_lock:
+            self._conn = conn
+            waiting, self._waiting_to_send = self._waiting_to_send, []
+            for message in waiting:
+                try:
+                    conn.send(message)
+                except (OSError, ValueError):
+                    break
         while True:
             try:
-                message = self._conn.recv()
+                message = conn.recv()
             except (EOFError, OSError, ValueError):
                 break
             except Exception:  # an undecodable message: a bug, never a reason to stop reading
                 log.exception("unreadable message from the execution process")
                 continue
             if message[0] == "images":
-                waiting = self._pending.get(message[1])
-                if waiting is not None:
-                    waiting[1].append(message[2])
-                    waiting[0].set()
+                waiting_reply = self._pending.get(message[1])
+                if waiting_reply is not None:
+                    waiting_reply[1].append(message[2])
+                    waiting_reply[0].set()
                 continue
             self._on_message(message)
+        self._ended()
+
+    def _ended(self) -> None:
         for done, _box in list(self._pending.values()):
             done.set()  # wake anyone waiting: their answer will not come
-        self.process.join(2.0)
+        try:
+            code = self.process.wait(5.0)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            code = self.process.wait()
         if not self._closing:
-            self._on_message(("died", describe_exit(self.process.exitcode)))
+            self._on_message(("died", describe_exit(code)))
+
+    def _connect_overdue(self) -> None:
+        if self._conn is None and not self._closing:
+            log.warning("the execution process did not connect within %.0f s", CONNECT_TIMEOUT)
+            self.kill()
+            self._closing = False  # report it as a death, not as a close
+            self._abandon_listener()
+
+    def _abandon_listener(self) -> None:
+        """Wake the reader from ``accept``: connect once ourselves and hang up."""
+        try:
+            from multiprocessing.connection import Client
+
+            Client(self._listener.address, authkey=b"wrong").close()
+        except Exception:  # refused, as intended
+            pass
 
     def close(self, timeout: float = 2.0) -> None:
         """End the worker: politely, then by force; its results are gone afterwards."""
@@ -140,14 +201,21 @@ class WorkerClient:
             return
         self._closing = True
         self.send(("shutdown",))
-        self.process.join(timeout)
-        if self.process.is_alive():
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
             self.kill()
-        self._conn.close()
+        if self._conn is None:
+            self._abandon_listener()
+        else:
+            self._conn.close()
 
     def kill(self) -> None:
         """End the worker at once (it did not respond, or the editor is closing)."""
         self._closing = True
-        if self.process.is_alive():
+        if self.process.poll() is None:
             self.process.kill()
-        self.process.join(5.0)
+            try:
+                self.process.wait(5.0)
+            except subprocess.TimeoutExpired:
+                log.warning("the execution process %s did not end after being killed", self.process.pid)

@@ -1,7 +1,7 @@
 """The execution process's side: runs workflows for the editor and keeps their results.
 
-:func:`main` is the process's entry point (started by :mod:`.client` with ``multiprocessing``'s
-spawn method, so it begins as a fresh interpreter that never imported Qt). The main thread
+:func:`main` is the process's entry point (``python -m neuroflow.worker``, started by
+:mod:`.client`: a fresh interpreter that never imported Qt). The main thread
 reads requests from the pipe; a run executes on a second thread, so a cancel, a stop or a
 view's request for images is answered while training goes on. Every core event of the run is
 sent back as it happens; a node that has just executed also sends its light outputs.
