@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import struct
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -185,3 +188,43 @@ def test_bad_input_gets_one_line_and_touches_nothing(
     assert path.read_bytes() == before
     assert report.read_text() == "previous report"
     assert not [p.name for p in tmp_path.rglob("*") if p.name.startswith(".") or p.suffix == ".tmp"]
+
+
+# -- stderr holds the error and nothing else, also once TensorFlow has started ----------------------
+def cli_subprocess(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``python -m neuroflow ARGS`` as a user runs it: no TensorFlow log level set beforehand."""
+    env = {key: value for key, value in os.environ.items() if key != "TF_CPP_MIN_LOG_LEVEL"}
+    return subprocess.run([sys.executable, "-m", "neuroflow", *args], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_a_run_failing_before_tensorflow_prints_exactly_one_line(tmp_path: Path) -> None:
+    done = cli_subprocess(tmp_path, "run", str(FLAGSHIP), "--quiet", "--set", f"MNIST train.data_folder={tmp_path}")
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        f"neuroflow: error: 'MNIST train' (train_reader): no MNIST train files in {tmp_path}: expected "
+        "train-images-idx3-ubyte[.gz] and train-labels-idx1-ubyte[.gz], or mnist.npz"
+    ]
+
+
+def test_a_learner_failing_in_training_prints_exactly_one_line(tmp_path: Path) -> None:
+    """TensorFlow is imported and trains before the error: its start-up lines (absl, oneDNN, CPU
+    instructions) and its graph-error text stay out of stderr."""
+    from images import png_bytes, write
+    from test_file_datasets import colour_folder, flat, photo_workflow
+
+    folder = colour_folder(tmp_path / "colours", 4)
+    good = png_bytes(flat((1, 2, 3), 12, 12))
+    start = good.index(b"IDAT") + 4
+    broken = write(folder / "red" / "zz-broken.png",
+                   good[:start] + bytes(b ^ 0x5A for b in good[start:start + 20]) + good[start + 20:])
+    workflow, ids = photo_workflow(folder, epochs=1)
+    workflow.set_setting(ids["reader"], "on_error", "fail")  # only decoding can find this file
+    fileformat.save(workflow, tmp_path / "photos.workflow")
+    done = cli_subprocess(tmp_path, "run", "photos.workflow", "--quiet")
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        f"neuroflow: error: 'Network Learner' ({ids['learner']}): {broken} is not a readable image: the "
+        "header looks right but the image data cannot be decoded; remove or replace the file, or let "
+        "the reader skip unreadable images"
+    ]

@@ -244,7 +244,8 @@ def test_truncated_raw_file_is_refused_at_configure(tmp_path: Path) -> None:
     write_split(tmp_path, "test", images, labels, "raw")
     path = tmp_path / "t10k-images-idx3-ubyte"
     path.write_bytes(path.read_bytes()[:-100])
-    with pytest.raises(DataError, match=r"t10k-images-idx3-ubyte is truncated: header says shape \(4, 28, 28\)"):
+    with pytest.raises(DataError, match=r"t10k-images-idx3-ubyte is truncated or corrupt: its header says 4 "
+                                        r"images of 28x28 \(3,152 bytes\), but the file holds 3 \(3,052 bytes\)$"):
         MnistReaderNode({"split": "test", "data_folder": str(tmp_path)}).configure({})
 
 
@@ -257,6 +258,125 @@ def test_truncated_gzip_file_is_found_when_reading(tmp_path: Path) -> None:
     assert node.configure({})["data"].count == 20  # the header is intact: configure cannot know
     with pytest.raises(DataError, match="train-images-idx3-ubyte.gz is truncated"):
         run(node)
+
+
+def forged_header(count: int, dims: tuple[int, ...], payload: bytes) -> bytes:
+    """An IDX images file whose header claims ``count`` items but holds only ``payload``."""
+    return bytes([0, 0, 0x08, 1 + len(dims)]) + struct.pack(f">{1 + len(dims)}I", count, *dims) + payload
+
+
+def test_a_header_claiming_a_billion_images_is_refused_as_corrupt_at_configure(tmp_path: Path) -> None:
+    images, labels = tiny_split(3)
+    write_split(tmp_path, "train", images, labels, "gz")
+    billion = 1_000_000_000
+    (tmp_path / "train-images-idx3-ubyte.gz").write_bytes(gzip.compress(forged_header(billion, (28, 28), images.tobytes())))
+    (tmp_path / "train-labels-idx1-ubyte.gz").write_bytes(gzip.compress(forged_header(billion, (), bytes(3))))
+    node = MnistReaderNode({"data_folder": str(tmp_path)})
+    with pytest.raises(DataError) as caught:
+        node.configure({})
+    size = (tmp_path / "train-images-idx3-ubyte.gz").stat().st_size
+    assert str(caught.value) == (
+        f"{tmp_path / 'train-images-idx3-ubyte.gz'} is truncated or corrupt: its header says "
+        f"1,000,000,000 images of 28x28 (784,000,000,016 bytes), more than a gzip file of {size:,} bytes can hold"
+    )
+    # raw: the file size tells at once
+    raw = tmp_path / "raw"
+    write_split(raw, "train", images, labels, "raw")
+    (raw / "train-images-idx3-ubyte").write_bytes(forged_header(billion, (28, 28), images.tobytes()))
+    with pytest.raises(DataError, match=r"is truncated or corrupt: its header says 1,000,000,000 images of 28x28 "
+                                        r"\(784,000,000,016 bytes\), but the file holds 3 \(2,368 bytes\)$"):
+        MnistReaderNode({"data_folder": str(raw)}).configure({})
+
+
+def test_a_plausible_false_header_is_found_by_reading_without_allocating_its_claim(tmp_path: Path) -> None:
+    """A million images (784 MB) claimed, 1,000 stored: plausible for the gzip size, so configure
+    cannot tell; reading stops where the data does, holding memory for what arrived."""
+    import tracemalloc
+
+    claimed, stored = 1_000_000, 1_000
+    images = np.random.default_rng(0).integers(0, 256, size=(stored, 28, 28), dtype=np.uint8)
+    (tmp_path / "train-images-idx3-ubyte.gz").write_bytes(gzip.compress(forged_header(claimed, (28, 28), images.tobytes())))
+    noise = np.random.default_rng(1).integers(0, 256, size=stored, dtype=np.uint8).tobytes()  # no compression
+    (tmp_path / "train-labels-idx1-ubyte.gz").write_bytes(gzip.compress(forged_header(claimed, (), noise)))
+    node = MnistReaderNode({"data_folder": str(tmp_path)})
+    assert node.configure({})["data"].count == claimed
+    tracemalloc.start()
+    try:
+        with pytest.raises(DataError) as caught:
+            run(node)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert str(caught.value) == (
+        f"{tmp_path / 'train-images-idx3-ubyte.gz'} is truncated or corrupt: its header says "
+        "1,000,000 images of 28x28, but the file holds 1,000"
+    )
+    assert peak < 40 << 20, f"{peak / 1e6:.0f} MB held for a file of 0.7 MB"
+    # in a workflow, the node fails with that message, not with "ran out of memory"
+    workflow = Workflow()
+    workflow.add_node("neuroflow.data.mnist_reader", node_id="reader", settings={"data_folder": str(tmp_path)})
+    result = Executor(workflow).run()
+    assert result.failed == {"reader": str(caught.value)}
+
+
+def test_an_npz_header_claiming_too_much_is_refused_and_a_limit_reads_only_its_rows(tmp_path: Path) -> None:
+    import io
+    import zipfile
+
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": "|u1", "fortran_order": False, "shape": (10**9, 28, 28)})
+    labels = io.BytesIO()
+    np.lib.format.write_array_header_1_0(labels, {"descr": "|u1", "fortran_order": False, "shape": (10**9,)})
+    forged = tmp_path / "mnist.npz"
+    with zipfile.ZipFile(forged, "w") as archive:
+        archive.writestr("x_train.npy", header.getvalue() + bytes(784 * 5))
+        archive.writestr("y_train.npy", labels.getvalue() + bytes(5))
+    with pytest.raises(DataError) as caught:
+        MnistReaderNode({"data_folder": str(forged)}).configure({})
+    assert str(caught.value) == (
+        f"{forged} is truncated or corrupt: the header of 'x_train' says shape (1000000000, 28, 28) "
+        "(784,000,000,000 bytes), but the archive holds 3,920 bytes for it"
+    )
+    # a real archive with a sample limit: only the first rows are read, and they are right
+    from neuroflow.datasets.npz import read_npz_array
+
+    images, _ = tiny_split(50)
+    for saver in (np.savez, np.savez_compressed):
+        saver(tmp_path / "real.npz", x_train=images)
+        first = read_npz_array(tmp_path / "real.npz", "x_train", limit=7)
+        np.testing.assert_array_equal(first, images[:7])
+        assert first.base is None or first.base.nbytes < images.nbytes  # not the whole array
+
+
+@pytest.mark.parametrize("what", ["idx", "npz", "folder-idx"])
+def test_a_named_pipe_where_data_belongs_is_refused_at_once(what: str, tmp_path: Path) -> None:
+    import os
+    import signal
+
+    images, labels = tiny_split(3)
+    if what == "npz":
+        pipe = tmp_path / "mnist.npz"
+        os.mkfifo(pipe)
+        settings = {"data_folder": str(pipe)}
+    else:
+        write_split(tmp_path, "train", images, labels, "gz")
+        pipe = tmp_path / "train-images-idx3-ubyte.gz"
+        pipe.unlink()
+        os.mkfifo(pipe)
+        settings = {"data_folder": str(tmp_path)}
+
+    def expire(signum: int, frame: Any) -> None:
+        raise TimeoutError("blocked on the named pipe")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(10)
+    try:
+        with pytest.raises(DataError) as caught:
+            MnistReaderNode(settings).configure({})
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    assert str(caught.value) == f"'{pipe}' is a named pipe (FIFO), not a file; NeuroFlow reads only regular files"
 
 
 def test_labels_outside_the_classes_are_refused(tmp_path: Path) -> None:

@@ -626,18 +626,23 @@ def test_reader_opens_models_saved_by_plain_keras(suffix: str, tmp_path: Path) -
 
 
 @pytest.mark.parametrize("suffix", [".keras", ".h5"])
-def test_reader_refuses_python_code_in_safe_mode(suffix: str, tmp_path: Path) -> None:
+def test_reader_refuses_python_code_before_keras_sees_it(suffix: str, tmp_path: Path) -> None:
     import keras
 
     model = keras.Sequential(
-        [keras.Input((4,)), keras.layers.Lambda(lambda t: t * 2), keras.layers.Dense(2, activation="softmax")]
+        [keras.Input((4,)), keras.layers.Lambda(lambda t: t * 2, name="twice"), keras.layers.Dense(2, activation="softmax")]
     )
     path = tmp_path / f"lambda{suffix}"
     model.save(path)
     reader = node_of("neuroflow.learning.reader", path=str(path))
-    assert reader.configure({})["model"] == ModelSpec((4,), (2,), ("0", "1"))
-    with pytest.raises(DataError, match="contains Python code .* safe mode"):
+    message = (f"'{path}' contains Python code (Lambda layer 'twice'), which would run when the model is "
+               "loaded; NeuroFlow refuses such model files")
+    with pytest.raises(DataError) as configuring:
+        reader.configure({})
+    assert str(configuring.value) == message
+    with pytest.raises(DataError) as executing:
         reader.execute({}, learner_context())
+    assert str(executing.value) == message
 
 
 def test_reader_reports_missing_and_broken_files(tmp_path: Path) -> None:

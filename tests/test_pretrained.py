@@ -209,6 +209,31 @@ def test_nonsense_settings_are_refused_in_one_line(settings: dict[str, Any], mes
     assert str(net.refusal(node_id)) == message
 
 
+def test_a_weights_file_that_is_a_named_pipe_is_refused_at_once(tmp_path: Path) -> None:
+    import os
+    import signal
+
+    pipe = tmp_path / "backbone.weights.h5"
+    os.mkfifo(pipe)
+    net = Net()
+    node_id = backbone(net, weights="file", trainable="all", weights_path=str(pipe))
+    message = f"'{pipe}' is a named pipe (FIFO), not a weights file; NeuroFlow reads only regular files"
+
+    def expire(signum: int, frame: Any) -> None:
+        raise TimeoutError("blocked on the named pipe")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(10)
+    try:
+        assert str(net.refusal(node_id)) == message
+        with pytest.raises(DataError) as caught:  # the builder checks again before Keras opens it
+            backbones.application(ARCHITECTURES["MobileNetV2"], 96, 96, "file", str(pipe))
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    assert str(caught.value) == message
+
+
 @pytest.mark.parametrize(
     ("layers", "message"),
     [

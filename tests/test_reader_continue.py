@@ -438,6 +438,6 @@ def test_python_code_is_refused_while_editing(tmp_path: Path) -> None:
     keras.Sequential([keras.Input((4,)), keras.layers.Lambda(lambda t: t * 2, name="double"),
                       keras.layers.Dense(2, activation="softmax", name="out")]).save(path)
     assert refusal(path, remove_last=1) == (
-        f"'{path}' contains Python code (Lambda layer 'double'); NeuroFlow loads models in Keras safe "
-        "mode and refuses to run it"
+        f"'{path}' contains Python code (Lambda layer 'double'), which would run when the model is "
+        "loaded; NeuroFlow refuses such model files"
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from neuroflow.core.errors import ConfigureError
@@ -12,7 +11,14 @@ from neuroflow.core.network import LayerDesc, NetworkSpec, format_shape
 from neuroflow.core.node import ExecutionContext
 from neuroflow.core.ports import Port, PortType, Spec
 from neuroflow.core.settings import ChoiceSetting, IntSetting, IntTupleSetting, PathSetting
-from neuroflow.training.backbones import ARCHITECTURES, TRAINABLE, WEIGHTS, Architecture, preprocessing_params
+from neuroflow.training.backbones import (
+    ARCHITECTURES,
+    TRAINABLE,
+    WEIGHTS,
+    Architecture,
+    check_weights_file,
+    preprocessing_params,
+)
 
 from ._common import HEIGHT_WIDTH
 
@@ -161,8 +167,7 @@ class PretrainedNetworkNode(LayerNode):
                 raise ConfigureError(
                     f"the weights file '{path}' is not a Keras weights file (.h5 or .weights.h5)"
                 )
-            if not Path(self._weights_path()).is_file():
-                raise ConfigureError(f"the weights file '{path}' does not exist")
+            check_weights_file(self._weights_path(), path)
         if trainable == "last" and self["train_last"] > arch.trainable_layers:
             raise ConfigureError(
                 f"{arch.name} has {arch.trainable_layers} layers, so it cannot train its last "

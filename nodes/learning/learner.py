@@ -129,6 +129,13 @@ class NetworkLearnerNode(Node):
         input_name = _input_name(network)
         needs_reshape(training.shape, input_shape, data_what="the training data", input_name=input_name,
                       reader_resizes=training.from_files)
+        if len(training.class_names) < 2:  # before the output check, whose advice would not help
+            only = f" ('{training.class_names[0]}')" if training.class_names else ""
+            raise ConfigureError(
+                f"the training data has only one class{only}; a classifier needs at least two to tell "
+                "apart: give the reader images of another class too (an image folder needs one "
+                "sub-folder per class, at least two)"
+            )
         self._check_output(network, len(training.class_names))
         if validation is not None:
             if not isinstance(validation, DatasetSpec):

@@ -25,8 +25,9 @@ class NetworkReaderNode(Node):
         "The network output continues the model into layer nodes, to fine-tune it with a new "
         "head: remove its last layers (the old classifier), choose which of its layers stay "
         "frozen, add layers and train with the Network Learner on images scaled as the model "
-        "was trained on. Files are loaded in Keras safe mode: a model containing Python code (a "
-        "Lambda layer) is refused rather than run."
+        "was trained on. Before Keras reads a file, NeuroFlow checks it: a model containing "
+        "Python code (a Lambda layer) or custom classes from outside Keras is refused rather than "
+        "run, and so is anything that is not a regular file."
     )
     keywords = ("load", "open", "import", "keras", "h5", "hdf5", "model file", "pretrained",
                 "fine-tune", "transfer learning", "freeze", "head")

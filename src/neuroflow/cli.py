@@ -19,14 +19,14 @@ from pathlib import Path
 from .core.errors import NeuroFlowError, SettingError
 from .core.settings import PathSetting
 from .core.workflow import Workflow
+from .tf_quiet import quiet_tensorflow
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    # TensorFlow's C++ start-up notes are noise for the users of a desktop tool.
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    quiet_tensorflow()  # before anything imports TensorFlow: its start-up lines are noise here
     args = list(sys.argv[1:] if argv is None else argv)
     if not args or (args[0] not in _COMMANDS and not args[0].startswith("-")):
         return _open_editor(args[0] if args else None)

@@ -17,7 +17,10 @@ import struct
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from stat import S_ISREG
 from typing import BinaryIO
+
+from neuroflow.core.userfiles import NotARegularFile, describe_kind, open_regular_file
 
 #: File name endings read as images (compared case-insensitively).
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp")
@@ -50,6 +53,8 @@ def probe(path: str) -> ImageInfo:
         raise UnreadableImage("missing (or a broken link)") from None
     except OSError as exc:
         raise UnreadableImage(f"cannot read: {exc.strerror or exc}") from None
+    if not S_ISREG(stat.st_mode):  # a named pipe would block the probe, a device never end
+        raise UnreadableImage(f"{describe_kind(stat.st_mode)}, not an image file")
     key = (path, stat.st_size, stat.st_mtime_ns)
     cached = _cache.get(key)
     if cached is None:
@@ -95,11 +100,13 @@ def _probe_file(path: str, size: int) -> ImageInfo:
     if size == 0:
         raise UnreadableImage("empty file")
     try:
-        with open(path, "rb") as handle:
+        with open_regular_file(path) as handle:
             head = handle.read(32)
             info = _header(handle, head, size)
             _check_trailer(handle, info.format, head, size)
             return info
+    except NotARegularFile:  # swapped for a pipe or a device since it was looked at
+        raise UnreadableImage("not a regular file") from None
     except OSError as exc:
         raise UnreadableImage(f"cannot read: {exc.strerror or exc}") from None
     except struct.error:

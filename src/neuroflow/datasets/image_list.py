@@ -18,8 +18,10 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from stat import S_ISDIR, S_ISREG
 
 from neuroflow.core.errors import DataError
+from neuroflow.core.userfiles import describe_kind, open_regular_file
 
 _CACHE_SIZE = 16
 _cache: dict[tuple[object, ...], ImageList] = {}
@@ -53,8 +55,10 @@ def read_image_list(csv_path: Path, columns: ListColumns, classes: Sequence[str]
         raise DataError(f"image list not found: {csv_path}") from None
     except OSError as exc:
         raise DataError(f"cannot read image list {csv_path}: {exc.strerror or exc}") from None
-    if not csv_path.is_file():
+    if S_ISDIR(stat.st_mode):
         raise DataError(f"{csv_path} is a folder; expected a CSV file listing images and labels")
+    if not S_ISREG(stat.st_mode):  # a named pipe would block reading, a device never end
+        raise DataError(f"{csv_path} is {describe_kind(stat.st_mode)}; expected a CSV file listing images and labels")
     key = (str(csv_path), stat.st_size, stat.st_mtime_ns, columns, tuple(classes))
     cached = _cache.get(key)
     if cached is None:
@@ -68,7 +72,8 @@ def read_image_list(csv_path: Path, columns: ListColumns, classes: Sequence[str]
 def _read(csv_path: Path, columns: ListColumns, classes: tuple[str, ...]) -> ImageList:
     name = csv_path.name
     try:
-        text = csv_path.read_text(encoding="utf-8-sig")
+        with open_regular_file(csv_path) as handle:
+            text = handle.read().decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise DataError(f"{name} is not UTF-8 text (byte {exc.start:,}); save it as UTF-8 CSV") from None
     except OSError as exc:
@@ -129,7 +134,7 @@ def _read(csv_path: Path, columns: ListColumns, classes: tuple[str, ...]) -> Ima
     for line, path_text, _, _ in chosen:
         path = Path(os.path.expanduser(path_text))
         full = os.path.abspath(path if path.is_absolute() else base / path)
-        if not os.path.isfile(full):
+        if not os.path.exists(full):  # a folder or a pipe listed here is found unreadable when checked
             missing.append((line, path_text))
         paths.append(full)
     if missing:

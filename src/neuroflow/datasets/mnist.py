@@ -188,9 +188,15 @@ def search_folders(collection: Collection) -> list[Path]:
     return places
 
 
+def _is_entry(path: Path) -> bool:
+    """True for anything but a folder: a named pipe or a device is found, then refused when read
+    (with a message saying what it is) rather than reported missing."""
+    return path.exists() and not path.is_dir()
+
+
 def _idx_file(folder: Path, name: str) -> Path | None:
     for candidate in (folder / f"{name}.gz", folder / name):
-        if candidate.is_file():
+        if _is_entry(candidate):
             return candidate
     return None
 
@@ -207,7 +213,7 @@ def find_in_folder(folder: Path, collection: Collection, split: str) -> SplitFil
     if images or labels:
         found, missing = (images, names[1]) if images else (labels, names[0])
         raise DataError(f"file not found: {folder / missing}.gz (nor without .gz), next to {found}")
-    archives = [folder / name for name in collection.npz_names if (folder / name).is_file()]
+    archives = [folder / name for name in collection.npz_names if _is_entry(folder / name)]
     if not archives:
         others = sorted(folder.glob("*.npz"))
         archives = others if len(others) == 1 else []  # several unknown archives: no guessing
@@ -224,7 +230,7 @@ def locate_split(collection: Collection, split: str, data_folder: str = "") -> S
     expected = f"{IDX_NAMES[split][0]}[.gz] and {IDX_NAMES[split][1]}[.gz], or {collection.npz_names[0]}"
     if data_folder.strip():
         path = Path(data_folder.strip()).expanduser()
-        if path.is_file() and path.suffix == ".npz":
+        if path.suffix == ".npz" and _is_entry(path):
             return SplitFiles(collection, split, path, path)
         if not path.exists():
             raise DataError(f"data folder not found: {path}")

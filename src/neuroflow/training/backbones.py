@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from neuroflow.core.errors import ConfigureError, DataError
+from neuroflow.core.userfiles import check_regular_file
 
 Progress = Callable[[float | None, str], None]
 
@@ -207,6 +208,8 @@ def fetch_imagenet_weights(arch: Architecture, height: int, width: int, progress
     name = arch.weights_name(height, width)
     folder = keras_cache_dir()
     target = folder / name
+    if target.exists() and not target.is_file():  # Keras would block on a named pipe there
+        raise DataError(f"'{target}' is not a regular file; remove it so the weights can be downloaded")
     if target.is_file() and (arch.md5 is None or _md5(target) == arch.md5):
         return target
     what = f"the {arch.name} ImageNet weights {name}"
@@ -242,9 +245,18 @@ def prepare(desc: Any, progress: Progress) -> None:
     if config["weights"] == "imagenet":
         fetch_imagenet_weights(architecture(config["architecture"]), height, width, progress)
     elif config["weights"] == "file":
-        path = Path(config["weights_path"]).expanduser()
-        if not path.is_file():
-            raise DataError(f"the weights file '{config['weights_path']}' does not exist")
+        check_weights_file(Path(config["weights_path"]).expanduser(), config["weights_path"])
+
+
+def check_weights_file(path: str | Path, shown: str) -> None:
+    """Refuse a weights file that is missing or not a regular file (a named pipe would block
+    Keras, a device never end), before Keras is given it."""
+    try:
+        check_regular_file(path, shown, "weights file")
+    except FileNotFoundError:
+        raise DataError(f"the weights file '{shown}' does not exist") from None
+    except OSError as exc:
+        raise DataError(f"cannot read the weights file '{shown}': {exc.strerror or exc}") from None
 
 
 # -- building the Keras model ---------------------------------------------------------------------
@@ -281,8 +293,7 @@ def application(arch: Architecture, height: int, width: int, weights: str, weigh
     source: str | None = "imagenet" if weights == "imagenet" else None
     if weights == "file":
         source = str(Path(weights_path).expanduser())
-        if not Path(source).is_file():
-            raise DataError(f"the weights file '{weights_path}' does not exist")
+        check_weights_file(source, weights_path)
     build = getattr(keras.applications, arch.name)
     with warnings.catch_warnings():
         # ImageNet weights of another input size are the standard transfer-learning case.

@@ -13,9 +13,12 @@ when loading, so the files stay ordinary Keras models. The metadata is::
 configure step reads shapes (and, for NeuroFlow files, class names) in milliseconds, cached by
 file size and modification time. Models saved elsewhere get the class names ``"0" .. "K-1"``.
 
-**Loading uses Keras safe mode** for both formats (``keras.saving.load_model(...,
-safe_mode=True)``; Keras 3 passes it on to its legacy HDF5 loader too), so a file with a Python
-``Lambda`` layer is refused instead of running its code.
+**Nothing but a checked regular file reaches Keras.** A path naming a named pipe, a device or a
+folder is refused before it is opened (:mod:`neuroflow.core.userfiles`); the configuration is
+read with size limits and every class it names is checked against the built-in Keras classes
+before Keras sees the file (:mod:`.model_safety`): Lambda layers and custom classes are refused
+by NeuroFlow itself, whatever the installed Keras version, and Keras then loads in safe mode
+as a second line.
 
 **Saving is atomic**: the model goes to a hidden temporary file in the target folder, the
 metadata is added, and only then ``os.replace`` moves it over the target. A failure at any step
@@ -31,11 +34,15 @@ import uuid
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from stat import S_ISREG
 from typing import Any
 
 from neuroflow.core.data import TrainedModel
 from neuroflow.core.errors import ConfigureError, DataError, NeuroFlowError
 from neuroflow.core.ports import ModelSpec
+from neuroflow.core.userfiles import describe_kind, open_regular_file
+
+from . import model_safety
 
 FORMATS = ("auto", "keras", "h5")
 FORMAT_LABELS = ("from the file extension", "Keras (.keras)", "HDF5 (.h5)")
@@ -177,8 +184,8 @@ def stat_model_file(path: str) -> tuple[Path, os.stat_result]:
         raise DataError(f"model file '{path}' does not exist") from None
     except OSError as exc:
         raise DataError(f"cannot read model file '{path}': {exc.strerror or exc}") from None
-    if file.is_dir():
-        raise DataError(f"'{path}' is a folder, not a model file")
+    if not S_ISREG(stat.st_mode):  # a named pipe would block the reader, a device never end
+        raise DataError(f"'{path}' is {describe_kind(stat.st_mode)}, not a model file")
     return file, stat
 
 
@@ -192,7 +199,7 @@ def read_model_info(path: str) -> ModelFileInfo:
 def _read_info_cached(file: str, mtime_ns: int, size: int, shown: str) -> ModelFileInfo:
     fmt = file_format(file)
     try:
-        metadata, config = _read_raw(Path(file), fmt)
+        metadata, config = _read_raw(Path(file), fmt, shown)
     except NeuroFlowError:
         raise
     except Exception as exc:
@@ -206,29 +213,36 @@ def _format_name(fmt: str) -> str:
     return "Keras (.keras)" if fmt == "keras" else "HDF5 (.h5)"
 
 
-def _read_raw(file: Path, fmt: str) -> tuple[dict[str, Any] | None, dict[str, Any]]:
-    """(NeuroFlow metadata or None, Keras model config) of a model file."""
-    if fmt == "keras":
-        with zipfile.ZipFile(file) as archive:
-            names = set(archive.namelist())
-            if "config.json" not in names:
-                raise DataError(f"'{file}' has no config.json; it is not a Keras model archive")
-            config = json.loads(archive.read("config.json"))
-            metadata = json.loads(archive.read(METADATA_ENTRY)) if METADATA_ENTRY in names else None
-        return metadata, config
-    import h5py
+def _read_raw(file: Path, fmt: str, shown: str) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+    """(NeuroFlow metadata or None, Keras model config) of a model file, read with size limits
+    and refused when the config names anything but built-in Keras classes."""
+    with open_regular_file(file, shown, "model file") as raw:
+        if fmt == "keras":
+            with zipfile.ZipFile(raw) as archive:
+                model_safety.check_archive(archive, shown)
+                names = set(archive.namelist())
+                if "config.json" not in names:
+                    raise DataError(f"'{shown}' has no config.json; it is not a Keras model archive")
+                config_text = model_safety.read_member_text(archive, "config.json", shown, "config.json")
+                metadata_text = (
+                    model_safety.read_member_text(archive, METADATA_ENTRY, shown, "NeuroFlow metadata")
+                    if METADATA_ENTRY in names else None
+                )
+        else:
+            import h5py
 
-    with h5py.File(file, "r") as handle:
-        raw_config = handle.attrs.get("model_config")
-        raw_metadata = handle.attrs.get(METADATA_ATTR)
-    if raw_config is None:
-        raise DataError(f"'{file}' holds no model configuration (only weights?); save the whole model")
-    metadata = json.loads(_text(raw_metadata)) if raw_metadata is not None else None
-    return metadata, json.loads(_text(raw_config))
-
-
-def _text(value: Any) -> str:
-    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
+            with h5py.File(raw, "r") as handle:
+                config_text = model_safety.read_attribute_text(handle, "model_config", shown, "model configuration")
+                metadata_text = model_safety.read_attribute_text(handle, METADATA_ATTR, shown, "NeuroFlow metadata")
+            if config_text is None:
+                raise DataError(f"'{shown}' holds no model configuration (only weights?); save the whole model")
+    try:
+        config = json.loads(config_text)
+        metadata = json.loads(metadata_text) if metadata_text is not None else None
+    except RecursionError:
+        raise DataError(f"'{shown}' is not a model NeuroFlow reads: its configuration is nested too deeply") from None
+    model_safety.check_config(config, shown)
+    return metadata, config
 
 
 def _info_from_metadata(metadata: Any, fmt: str, shown: str) -> ModelFileInfo:
@@ -360,7 +374,9 @@ def load_trained_model(path: str) -> TrainedModel:
 
 
 def load_keras_model(path: str) -> Any:
-    """The ``keras.Model`` at ``path``, uncompiled, loaded in safe mode (no Python code runs)."""
+    """The ``keras.Model`` at ``path``, uncompiled: checked by NeuroFlow first (a regular file
+    whose config names only built-in Keras classes), then loaded by Keras in safe mode."""
+    check_model_file(path)
     import keras
 
     try:
@@ -373,6 +389,25 @@ def load_keras_model(path: str) -> Any:
                 "Keras safe mode and refuses to run it"
             ) from None
         raise DataError(f"cannot load the model '{path}': {_one_line(exc)}") from None
+
+
+def check_model_file(path: str) -> None:
+    """Refuse the model file at ``path`` unless it is a regular file of bounded size whose
+    configuration names only built-in Keras classes (cached per file version). Run before
+    Keras is given the file."""
+    file, stat = stat_model_file(path)
+    _check_cached(str(file), stat.st_mtime_ns, stat.st_size, path)
+
+
+@functools.lru_cache(maxsize=32)
+def _check_cached(file: str, mtime_ns: int, size: int, shown: str) -> None:
+    fmt = file_format(file)
+    try:
+        _read_raw(Path(file), fmt, shown)
+    except NeuroFlowError:
+        raise
+    except Exception as exc:
+        raise DataError(f"'{shown}' is not a readable {_format_name(fmt)} model file ({_one_line(exc)})") from None
 
 
 def _one_line(exc: BaseException) -> str:

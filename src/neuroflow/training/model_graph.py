@@ -33,6 +33,7 @@ from typing import Any
 
 from neuroflow.core.errors import DataError, NeuroFlowError
 from neuroflow.core.network import Shape, conv_output_length
+from neuroflow.core.userfiles import open_regular_file
 
 #: Layer types that keep their input's shape.
 SHAPE_KEEPING = frozenset(
@@ -144,8 +145,8 @@ def _read_graph_cached(file: str, mtime_ns: int, size: int, shown: str) -> Model
 
     fmt = file_format(file)
     try:
-        _, config = _read_raw(Path(file), fmt)
-        weights = _weight_sizes(Path(file), fmt)
+        _, config = _read_raw(Path(file), fmt, shown)
+        weights = _weight_sizes(Path(file), fmt, shown)
         return _graph_from_config(config, weights, fmt, shown)
     except NeuroFlowError:
         raise
@@ -153,13 +154,20 @@ def _read_graph_cached(file: str, mtime_ns: int, size: int, shown: str) -> Model
         raise DataError(f"'{shown}' is not a readable {_format_name(fmt)} model file ({_one_line(exc)})") from None
 
 
-def _weight_sizes(file: Path, fmt: str) -> dict[str, int]:
-    """Stored values per top-level weight group: ``{group name: count}``."""
+def _weight_sizes(file: Path, fmt: str, shown: str) -> dict[str, int]:
+    """Stored values per top-level weight group: ``{group name: count}``. Links to other files
+    (HDF5 external links) are refused rather than followed: one could name a named pipe."""
     import h5py
 
     def sizes(group: Any) -> dict[str, int]:
         found: dict[str, int] = {}
-        for key, item in group.items():
+        for key in group:
+            if not isinstance(group.get(key, getlink=True), h5py.HardLink):
+                raise DataError(
+                    f"'{shown}' links its weights '{key}' to somewhere else; NeuroFlow reads only "
+                    "weights stored in the model file itself"
+                )
+            item = group[key]
             total = 0
 
             def add(_: str, node: Any) -> None:
@@ -170,24 +178,25 @@ def _weight_sizes(file: Path, fmt: str) -> dict[str, int]:
             if isinstance(item, h5py.Dataset):
                 total = int(math.prod(item.shape))
             else:
-                item.visititems(add)
+                item.visititems(add)  # follows hard links only
             found[str(key)] = total
         return found
 
-    if fmt == "h5":
-        with h5py.File(file, "r") as handle:
-            group = handle.get("model_weights")
-            return sizes(group) if group is not None else {}
-    with zipfile.ZipFile(file) as archive:
-        if "model.weights.h5" not in archive.namelist():
-            raise DataError(
-                f"'{file.name}' keeps its weights outside model.weights.h5 (sharded?); "
-                "NeuroFlow cannot count its parameters"
-            )
-        # Keras stores the weights uncompressed, so h5py reads only the array headers it needs.
-        with archive.open("model.weights.h5") as raw, h5py.File(raw, "r") as handle:
-            group = handle.get("layers")
-            return sizes(group) if group is not None else {}
+    with open_regular_file(file, shown, "model file") as raw:
+        if fmt == "h5":
+            with h5py.File(raw, "r") as handle:
+                group = handle.get("model_weights")
+                return sizes(group) if group is not None else {}
+        with zipfile.ZipFile(raw) as archive:
+            if "model.weights.h5" not in archive.namelist():
+                raise DataError(
+                    f"'{shown}' keeps its weights outside model.weights.h5 (sharded?); "
+                    "NeuroFlow cannot count its parameters"
+                )
+            # Keras stores the weights uncompressed, so h5py reads only the array headers it needs.
+            with archive.open("model.weights.h5") as stream, h5py.File(stream, "r") as handle:
+                group = handle.get("layers")
+                return sizes(group) if group is not None else {}
 
 
 def _graph_from_config(config: Any, weights: dict[str, int], fmt: str, shown: str) -> ModelGraph:
@@ -224,12 +233,6 @@ def _graph_from_config(config: Any, weights: dict[str, int], fmt: str, shown: st
                     recorded.setdefault(source, shape)
     if len(set(names)) != len(names):
         raise DataError(f"'{shown}' has two layers of the same name; it is not a valid Keras model")
-    for raw, name in zip(raw_layers, names, strict=True):
-        if raw.get("class_name") == "Lambda":  # loading would refuse it: say so while editing
-            raise DataError(
-                f"'{shown}' contains Python code (Lambda layer '{name}'); NeuroFlow loads models in "
-                "Keras safe mode and refuses to run it"
-            )
     params = _params_per_layer(raw_layers, names, weights, fmt, shown)
     layers = []
     for raw, name, feeding in zip(raw_layers, names, sources, strict=True):

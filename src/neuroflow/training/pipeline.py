@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -236,17 +237,38 @@ def find_undecodable(dataset: ImageFileDataset, limit: int = 5) -> list[str]:
 
 
 def decode_failure(dataset: ImageFileDataset, exc: Any) -> DataError:
-    """A one-line error for a TensorFlow decoding error, naming the files it comes from."""
-    reason = (getattr(exc, "message", "") or str(exc)).strip().splitlines()
-    first = reason[0] if reason else type(exc).__name__
+    """A one-line error for a TensorFlow error while reading ``dataset``'s files: the files that
+    cannot be decoded, named and called unreadable images - never TensorFlow's own text, which
+    speaks of graph nodes and iterators."""
     bad = find_undecodable(dataset)
     if not bad:
-        return DataError(f"reading the images failed: {first}")
+        return DataError(f"reading the images failed: {tensorflow_reason(exc)}")
+    gone = [path for path in bad if not os.path.isfile(path)]
+    if gone:
+        return DataError(
+            f"{gone[0]} cannot be opened any more (moved or deleted since the reader listed it); "
+            "run the reader again"
+        )
     names = ", ".join(bad[:3]) + (f" and {len(bad) - 3} more" if len(bad) > 3 else "")
+    subject = f"{names} is not a readable image" if len(bad) == 1 else f"{names} are not readable images"
     return DataError(
-        f"cannot decode {names} ({first.rstrip('.')}); remove or replace the file, or let the "
-        "reader skip unreadable images"
+        f"{subject}: the header looks right but the image data cannot be decoded; remove or replace "
+        f"{'the file' if len(bad) == 1 else 'them'}, or let the reader skip unreadable images"
     )
+
+
+def tensorflow_reason(exc: Any) -> str:
+    """The line of a TensorFlow error that says what went wrong, without graph-node names,
+    iterator operations and the Python stack TensorFlow adds to it."""
+    text = getattr(exc, "message", "") or str(exc)
+    found = ""
+    for line in text.splitlines():
+        if line[:1].isspace():  # the stack TensorFlow records for graph errors
+            continue
+        cleaned = re.sub(r"\{\{[^}]*\}\}|\[\[.*?\]\]|\[Op:[^\]]*\]|\bname: ?$", "", line).strip(" \t:")
+        if cleaned and not cleaned.startswith(("Graph execution error", "Detected at node")):
+            found = cleaned
+    return found or type(exc).__name__
 
 
 def _skip_errors(data: Any, dataset: ImageFileDataset) -> Any:
