@@ -184,7 +184,9 @@ def _warm_up() -> None:
 
 def main(conn: Any) -> None:
     """The execution process: serve the editor on ``conn``."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from neuroflow.tf_quiet import quiet_tensorflow
+
+    quiet_tensorflow()
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
                         format="neuroflow worker: %(levelname)s: %(message)s")
     if hasattr(os, "nice"):
