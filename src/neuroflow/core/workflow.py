@@ -114,8 +114,12 @@ class Workflow:
 
     # -- nodes ----------------------------------------------------------------------------
     def new_id(self) -> str:
-        numbers = [int(m.group(1)) for key in self.nodes if (m := re.fullmatch(r"n(\d+)", key))]
-        return f"n{max(numbers, default=0) + 1}"
+        # Ids from a file can be anything, "n" and 5,000 digits included: count only short ones.
+        numbers = [int(m.group(1)) for key in self.nodes if (m := re.fullmatch(r"n(\d{1,9})", key))]
+        number = max(numbers, default=0) + 1
+        while f"n{number}" in self.nodes:
+            number += 1
+        return f"n{number}"
 
     def add_node(
         self,
@@ -324,6 +328,12 @@ class Workflow:
             item.specs = dict(item.node.configure(specs))
         except NeuroFlowError as exc:
             return str(exc)
+        except OSError as exc:  # a path setting the system cannot use (too long, no permission...)
+            name = str(exc.filename or "")
+            where = f" ({name if len(name) <= 120 else name[:60] + '...' + name[-40:]})" if name else ""
+            return f"cannot use the file or folder{where}: {exc.strerror or exc}"
+        except Exception as exc:  # a bug, e.g. in a plugin: the node shows it, the editor stays up
+            return f"internal error while configuring: {type(exc).__name__}: {exc}"
         return ""
 
     def first_problem(self) -> str | None:
