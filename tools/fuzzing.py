@@ -186,7 +186,8 @@ PATHS: tuple[Any, ...] = (
     Raw('"\\ud800.keras"'), "C:\\Windows\\model.keras", " spaced .keras ", "file:///etc/passwd",
     "data/clothes", "data/clothes/class0", "out/model.h5", "out/model.keras", "out", "case.workflow",
     "ünïcödé/😀.keras", "line\nbreak.keras", "tab\there", "nonexistent.keras", "model.txt", "/etc/passwd",
-    "/proc/self", "data", "data/clothes/class0/1.png", "../data/clothes",
+    "/proc/self", "data", "data/clothes/class0/1.png", "../data/clothes", "models/cnn.h5",
+    "models/sequential.h5", "models/broken.keras", "models/empty.h5", "models/notazip.keras", "models",
 )
 WEIRD_IDS: tuple[Any, ...] = (
     "x", "a.b", "with space", "ü", "n99999999999", "n" + "9" * 30, "", "..", "node.data", "x" * 1000,
@@ -525,6 +526,47 @@ def _wiring(rng: random.Random, doc: dict[str, Any]) -> str:
     return "a random connection"
 
 
+def _boundary(rng: random.Random, doc: dict[str, Any]) -> str:
+    """A declared setting at, just inside or just outside its limits: mostly accepted values
+    that configure and printing must cope with (huge shapes, every choice, the longest tuples)."""
+    from neuroflow.core import settings as kinds
+    from neuroflow.core.registry import default_registry
+
+    registry = default_registry()
+    candidates = []
+    for node in _nodes(doc):
+        node_type = registry.get(node.get("type")) if isinstance(node.get("type"), str) else None
+        if node_type is not None and isinstance(node.get("settings"), dict):
+            candidates.extend((node, declared) for declared in node_type.settings_spec)
+    if not candidates:
+        return ""
+    node, declared = rng.choice(candidates)
+    limit = kinds.UNBOUNDED_LIMIT
+    if isinstance(declared, (kinds.IntSetting, kinds.FloatSetting)):
+        low = declared.minimum if declared.minimum is not None else -limit
+        high = declared.maximum if declared.maximum is not None else limit
+        step = 1 if isinstance(declared, kinds.IntSetting) else 1e-9
+        value: Any = rng.choice((low, high, low - step, high + step, (low + high) / 2, low + step, high - step))
+        if isinstance(declared, kinds.IntSetting) and rng.random() < 0.7:
+            value = int(value)
+    elif isinstance(declared, kinds.ChoiceSetting):
+        choice = rng.choice(declared.choices)
+        value = rng.choice((choice, choice, choice.upper(), f" {choice}", ""))
+    elif isinstance(declared, kinds.BoolSetting):
+        value = rng.choice((True, False, 0, 1, "true"))
+    elif isinstance(declared, kinds.IntTupleSetting):
+        low = declared.minimum if declared.minimum is not None else -limit
+        high = declared.maximum if declared.maximum is not None else limit
+        length = rng.choice((declared.min_length, declared.max_length, declared.max_length + 1, 0))
+        value = [rng.choice((low, high, high, low - 1, high + 1)) for _ in range(length)]
+    elif isinstance(declared, kinds.PathSetting):
+        value = rng.choice(PATHS)
+    else:
+        value = rng.choice(STRINGS)
+    node["settings"][declared.name] = value
+    return f"node {node.get('id')!r} setting {declared.name} = {value!r:.60}"
+
+
 def _layout(rng: random.Random, doc: dict[str, Any]) -> str:
     layout = doc.get("layout")
     if not isinstance(layout, dict) or not layout:
@@ -541,7 +583,7 @@ def _layout(rng: random.Random, doc: dict[str, Any]) -> str:
 
 _JSON_MUTATIONS_W: list[tuple[int, Callable[[random.Random, dict[str, Any]], str]]] = [
     (10, _type_swap), (12, _number), (10, _string), (5, _key), (6, _nesting), (8, _structure),
-    (8, _node_type), (10, _settings), (12, _path), (10, _ids), (12, _wiring), (6, _layout),
+    (8, _node_type), (10, _settings), (12, _path), (10, _ids), (12, _wiring), (6, _layout), (16, _boundary),
 ]
 _JSON_MUTATIONS = [m for _, m in _JSON_MUTATIONS_W]
 
@@ -557,6 +599,15 @@ def workspace(folder: Path) -> Path:
             image.parent.mkdir(parents=True, exist_ok=True)
             image.write_bytes(_png(20 * k))
     (folder / "out").mkdir(exist_ok=True)
+    models = folder / "models"  # Keras 2 files made by tools/make_keras2_models.py, and broken ones
+    models.mkdir(exist_ok=True)
+    for name in ("cnn", "sequential"):
+        source = REPO / "tests" / "data" / f"keras2_{name}.h5"
+        if source.is_file() and not (models / f"{name}.h5").exists():
+            (models / f"{name}.h5").write_bytes(source.read_bytes())
+    (models / "broken.keras").write_bytes(b"PK\x03\x04" + bytes(range(256)) * 4)
+    (models / "empty.h5").write_bytes(b"")
+    (models / "notazip.keras").write_bytes(b"not a zip archive\n")
     return folder
 
 

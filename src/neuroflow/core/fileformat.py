@@ -242,7 +242,7 @@ def _parse_float(text: str) -> float | _Refused:
     value = float(text)
     if not math.isfinite(value):
         shown = text if len(text) <= 24 else f"{text[:12]}...{text[-6:]}"
-        return _Refused(f"the number {shown} is too large for a number")
+        return _Refused(f"the number {shown} is beyond the largest number there is (about 1.8e308)")
     return value
 
 
@@ -299,8 +299,8 @@ def _text_problem(text: str, *, structural: int = 0) -> str | None:
     try:
         text.encode("utf-8")
     except UnicodeEncodeError as exc:
-        return (f"the text {_short(text)} contains a lone surrogate "
-                f"({ascii(exc.object[exc.start])}), which is not Unicode")
+        return (f"the text {_short(text)} is not valid Unicode "
+                f"(it holds the lone surrogate {ascii(exc.object[exc.start])})")
     if structural and _CONTROL.search(text):
         return f"the text {_short(text)} contains a control character"
     return None

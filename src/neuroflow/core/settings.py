@@ -326,8 +326,8 @@ def _check_text(setting: Setting, value: str) -> None:
         value.encode("utf-8")
     except UnicodeEncodeError as exc:
         raise SettingError(
-            f"setting '{setting.name}': the text {show_value(value)} contains a lone surrogate "
-            f"({ascii(exc.object[exc.start])}), which is not Unicode",
+            f"setting '{setting.name}': the text {show_value(value)} is not valid Unicode "
+            f"(it holds the lone surrogate {ascii(exc.object[exc.start])})",
             setting=setting.name,
         ) from None
 

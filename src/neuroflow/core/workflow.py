@@ -228,25 +228,17 @@ class Workflow:
     # -- graph queries --------------------------------------------------------------------
     def downstream(self, node_id: str) -> set[str]:
         """All nodes reachable from ``node_id`` (not including it)."""
-        found: set[str] = set()
-        stack = [node_id]
-        while stack:
-            for connection in self.outgoing(stack.pop()):
-                if connection.target not in found:
-                    found.add(connection.target)
-                    stack.append(connection.target)
-        return found
+        targets: dict[str, list[str]] = {}
+        for connection in self.connections:  # one pass: a walk per node would be quadratic
+            targets.setdefault(connection.source, []).append(connection.target)
+        return _reachable(node_id, targets)
 
     def upstream(self, node_id: str) -> set[str]:
         """All nodes ``node_id`` depends on (not including it)."""
-        found: set[str] = set()
-        stack = [node_id]
-        while stack:
-            for connection in self.incoming(stack.pop()).values():
-                if connection.source not in found:
-                    found.add(connection.source)
-                    stack.append(connection.source)
-        return found
+        sources: dict[str, list[str]] = {}
+        for connection in self.connections:
+            sources.setdefault(connection.target, []).append(connection.source)
+        return _reachable(node_id, sources)
 
     def topological_order(self, subset: Iterable[str] | None = None) -> list[str]:
         """Node ids so that every node comes after its inputs; ties keep insertion order."""
@@ -343,3 +335,14 @@ class Workflow:
             if not problem.startswith("waiting for "):
                 return f"{self.nodes[nid].title}: {problem}"
         return None
+
+
+def _reachable(start: str, edges: Mapping[str, list[str]]) -> set[str]:
+    found: set[str] = set()
+    stack = [start]
+    while stack:
+        for neighbour in edges.get(stack.pop(), ()):
+            if neighbour not in found:
+                found.add(neighbour)
+                stack.append(neighbour)
+    return found
