@@ -442,6 +442,21 @@ def test_a_hostile_file_shows_one_line_and_keeps_the_current_workflow(window, tm
     canvas_matches_core(window)
 
 
+def test_a_name_the_file_could_not_keep_is_refused(window, tmp_path):
+    doc = window.document
+    first, _, _ = build_chain(window)
+    refused = []
+    doc.refused.connect(lambda message, node_id: refused.append(message))
+    for name in ("tab\there", "x" * 201, "lone \ud800"):
+        assert not doc.set_label(first, name)
+    assert doc.workflow.nodes[first].label == "Input"
+    assert refused[0] == f"'Input' ({first}): the name 'tab\\there' contains a control character"
+    path = tmp_path / "named.workflow"
+    window._save_to(path)
+    assert fileformat.load(path).nodes[first].label == "Input"
+    canvas_matches_core(window)
+
+
 def test_an_unexpected_error_while_opening_is_shown_not_raised(window, tmp_path, monkeypatch):
     """Whatever goes wrong inside the loader (a bug), the editor shows one line and keeps going."""
     doc = window.document

@@ -44,7 +44,8 @@ from .atomic import atomic_write_text
 from .errors import ConfigureError, ConnectionRefused, NeuroFlowError, SettingError, WorkflowFileError
 from .node import MissingNode, Node
 from .registry import Registry
-from .workflow import Workflow
+from .workflow import MAX_NAME_LENGTH, Workflow, short_text
+from .workflow import text_problem as _text_problem
 
 FORMAT_NAME = "neuroflow.workflow"
 FORMAT_VERSION = 1
@@ -59,8 +60,6 @@ MAX_DEPTH = 64
 MAX_INTEGER_DIGITS = 20
 #: Layout positions lie within this distance of the origin, in either direction.
 MAX_POSITION = 1_000_000.0
-#: Longest id, node type, label, port name or key (characters); they appear in one-line messages.
-MAX_NAME_LENGTH = 200
 #: Most nodes and connections in one workflow (their checks grow with the square of the count).
 MAX_NODES = 1_000
 MAX_CONNECTIONS = 4_000
@@ -288,31 +287,6 @@ def _too_deep_at(text: str) -> tuple[int, int] | None:
     return None  # only inside a broken string; the parser will say so
 
 
-def _text_problem(text: str, *, structural: int = 0) -> str | None:
-    """Why ``text`` cannot be kept, or ``None``. ``structural`` text (ids, labels, types, keys)
-    must also be free of control characters and at most that long, as it appears in one-line
-    messages."""
-    if structural and len(text) > structural:
-        return f"the text {_short(text)} is too long (at most {structural} characters)"
-    if "\0" in text:
-        return f"the text {_short(text)} contains a NUL character"
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        return (f"the text {_short(text)} is not valid Unicode "
-                f"(it holds the lone surrogate {ascii(exc.object[exc.start])})")
-    if structural and _CONTROL.search(text):
-        return f"the text {_short(text)} contains a control character"
-    return None
-
-
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-
-
-def _short(text: str) -> str:
-    return repr(text) if len(text) <= 40 else repr(text[:30]) + f"... ({len(text):,} characters)"
-
-
 def _join(where: str, key: str) -> str:
     """The JSON path of ``key`` inside ``where``: ``a.b``, or ``a['odd key']`` for other keys."""
     if _PLAIN_KEY.fullmatch(key):
@@ -433,7 +407,7 @@ def _load_node(
         raise fail(where, f"expected an object, got {_json_type(raw)}")
     node_id = _expect(raw, "id", str, fail, where)
     if not node_id or node_id in workflow.nodes:
-        raise fail(f"{where}.id", f"node id {_short(node_id)} is empty or used twice")
+        raise fail(f"{where}.id", f"node id {short_text(node_id)} is empty or used twice")
     type_id = _expect(raw, "type", str, fail, where)
     version = raw.get("version", 1)
     if not isinstance(version, int) or isinstance(version, bool):
@@ -451,7 +425,7 @@ def _load_node(
     node_type = workflow.registry.get(type_id)
     if node_type is None:
         if strict:
-            raise fail(f"{where}.type", f"unknown node type {_short(type_id)} (is its plugin installed?)")
+            raise fail(f"{where}.type", f"unknown node type {short_text(type_id)} (is its plugin installed?)")
         workflow.add_node(MissingNode(type_id, version, settings), label=label or type_id,
                           node_id=node_id, position=position)
         return
@@ -485,9 +459,9 @@ def _load_connection(
         value = _expect(raw, key, str, fail, where)
         node_id, dot, port = value.rpartition(".")
         if not dot or not node_id or not port:
-            raise fail(f"{where}.{key}", f"expected \"node.port\", got {_short(value)}")
+            raise fail(f"{where}.{key}", f"expected \"node.port\", got {short_text(value)}")
         if node_id not in workflow.nodes:
-            raise fail(f"{where}.{key}", f"no node with id {_short(node_id)}")
+            raise fail(f"{where}.{key}", f"no node with id {short_text(node_id)}")
         ends.append((node_id, port))
     (source, source_port), (target, target_port) = ends
     try:
@@ -510,9 +484,9 @@ def _connect_missing(
 
     ends = f"{source}.{source_port} -> {target}.{target_port}"
     if source == target or source in workflow.downstream(target):
-        raise fail(where, f"cannot connect {_short(ends)}: it would make a cycle")
+        raise fail(where, f"cannot connect {short_text(ends)}: it would make a cycle")
     if any(c.target == target and c.target_port == target_port for c in workflow.connections):
-        raise fail(where, f"cannot connect {_short(ends)}: that input is already connected")
+        raise fail(where, f"cannot connect {short_text(ends)}: that input is already connected")
     workflow.connections.append(Connection(source, source_port, target, target_port))
 
 
@@ -577,7 +551,7 @@ def _json_type(value: Any) -> str:
     if isinstance(value, (int, float)):
         return f"the number {value!r}"
     if isinstance(value, str):
-        return f"the text {_short(value)}"
+        return f"the text {short_text(value)}"
     if isinstance(value, list):
         return "a list"
     return "an object"
@@ -586,6 +560,6 @@ def _json_type(value: Any) -> str:
 def _compact(value: Any) -> str:
     """``repr`` of a value from the file, cut short: a message stays one readable line."""
     if isinstance(value, str):
-        return _short(value)
+        return short_text(value)
     text = repr(value)
     return text if len(text) <= 60 else text[:50] + f"... ({len(text):,} characters)"

@@ -22,6 +22,34 @@ from .node import MissingNode, Node
 from .ports import Spec, Unavailable
 from .registry import Registry, default_registry
 
+#: Longest id, node type, label, port name or key (characters); they appear in one-line messages.
+MAX_NAME_LENGTH = 200
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def text_problem(text: str, *, structural: int = 0) -> str | None:
+    """Why ``text`` cannot be kept in a workflow, or ``None``: a NUL character or a lone surrogate
+    (not Unicode: it can be neither printed nor saved). ``structural`` text (ids, labels, types,
+    keys) must also be free of control characters and at most that long, as it appears in
+    one-line messages."""
+    if structural and len(text) > structural:
+        return f"the text {short_text(text)} is too long (at most {structural} characters)"
+    if "\0" in text:
+        return f"the text {short_text(text)} contains a NUL character"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return (f"the text {short_text(text)} is not valid Unicode "
+                f"(it holds the lone surrogate {ascii(exc.object[exc.start])})")
+    if structural and _CONTROL.search(text):
+        return f"the text {short_text(text)} contains a control character"
+    return None
+
+
+def short_text(text: str) -> str:
+    """``repr`` of a text for a message, cut short."""
+    return repr(text) if len(text) <= 40 else repr(text[:30]) + f"... ({len(text):,} characters)"
+
 
 @dataclass(frozen=True)
 class Connection:
@@ -180,6 +208,10 @@ class Workflow:
         self.configure()
 
     def set_label(self, node_id: str, label: str) -> None:
+        """Rename a node; a name that could not be saved or shown on one line is refused."""
+        problem = text_problem(label, structural=MAX_NAME_LENGTH)
+        if problem:
+            raise ConfigureError(f"{self.nodes[node_id].title}: the name {problem[len('the text '):]}")
         self.nodes[node_id].label = label
 
     # -- connections ----------------------------------------------------------------------
