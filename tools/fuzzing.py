@@ -379,11 +379,13 @@ def _node_type(rng: random.Random, doc: dict[str, Any]) -> str:
         node["type"] = new
         node["version"] = node_type.version
         node["settings"] = node_type().settings_json()
+        paths = {}
         if rng.random() < 0.5:
             for declared in node_type.settings_spec:  # give its path settings odd values
                 if type(declared).__name__ == "PathSetting":
-                    node["settings"][declared.name] = rng.choice(PATHS)
-        return f"node {node.get('id')!r} became {new} with default settings"
+                    paths[declared.name] = node["settings"][declared.name] = rng.choice(PATHS)
+        odd = f" but {', '.join(f'{k} = {v!r:.40}' for k, v in paths.items())}" if paths else ""
+        return f"node {node.get('id')!r} became {new} with default settings{odd}"
     if roll < 0.8:
         new = rng.choice(types)
         node["type"] = new
