@@ -188,6 +188,7 @@ PATHS: tuple[Any, ...] = (
     "ünïcödé/😀.keras", "line\nbreak.keras", "tab\there", "nonexistent.keras", "model.txt", "/etc/passwd",
     "/proc/self", "data", "data/clothes/class0/1.png", "../data/clothes", "models/cnn.h5",
     "models/sequential.h5", "models/broken.keras", "models/empty.h5", "models/notazip.keras", "models",
+    "data/clothes/labels.csv", "data/clothes/labels.csv", "data/odd.csv",
 )
 WEIRD_IDS: tuple[Any, ...] = (
     "x", "a.b", "with space", "ü", "n99999999999", "n" + "9" * 30, "", "..", "node.data", "x" * 1000,
@@ -600,6 +601,9 @@ def workspace(folder: Path) -> Path:
         if not image.exists():
             image.parent.mkdir(parents=True, exist_ok=True)
             image.write_bytes(_png(20 * k))
+    rows = "".join(f"class{k}/1.png,class{k},{'train' if k % 2 else 'test'}\n" for k in range(10))
+    (folder / "data" / "clothes" / "labels.csv").write_text("path,label,split\n" + rows, encoding="utf-8")
+    (folder / "data" / "odd.csv").write_bytes(b"path;label\n\xff\xfe;x\n\"unclosed,\n;;;;\n")
     (folder / "out").mkdir(exist_ok=True)
     models = folder / "models"  # Keras 2 files made by tools/make_keras2_models.py, and broken ones
     models.mkdir(exist_ok=True)
