@@ -180,6 +180,18 @@ def test_unsavable_targets_get_one_line(tmp_path: Path) -> None:
         fileformat.save(sample(), tmp_path / "dir.workflow")
 
 
+def test_names_up_to_the_systems_limit_save_and_longer_ones_are_named(tmp_path: Path) -> None:
+    longest = tmp_path / ("s" * 246 + ".workflow")  # 255 bytes: the temporary name must be shorter
+    fileformat.save(sample(), longest)
+    assert fileformat.load(longest, toy_registry()).nodes["src"].node["count"] == 7
+    assert leftovers(tmp_path) == []
+    with pytest.raises(NeuroFlowError, match=r"cannot save .*s\.workflow: the file name is too long$"):
+        fileformat.save(sample(), tmp_path / ("s" * 247 + ".workflow"))
+    with pytest.raises(NeuroFlowError, match="the file name contains a NUL character"):
+        fileformat.save(sample(), tmp_path / "a\x00b.workflow")
+    assert leftovers(tmp_path) == []
+
+
 def test_text_that_is_not_unicode_is_refused_before_anything_is_written(tmp_path: Path) -> None:
     path = tmp_path / "report.json"
     path.write_text("old")

@@ -64,18 +64,20 @@ def write_atomically(
     as it was and no temporary file; ``OSError`` becomes a one-line :class:`NeuroFlowError`.
     """
     shown = str(path)
-    target = _real_target(Path(path), shown)
-    folder = target.parent
-    if not folder.is_dir():
-        raise NeuroFlowError(f"cannot save {shown}: the folder {folder} does not exist")
-    if target.is_dir():
-        raise NeuroFlowError(f"cannot save {shown}: that is a folder")
+    if "\0" in shown:
+        raise NeuroFlowError(f"cannot save {shown!r}: the file name contains a NUL character")
     try:
-        existing: os.stat_result | None = target.stat()
-    except OSError:
-        existing = None
+        target = _real_target(Path(path), shown)
+        folder = target.parent
+        if not folder.is_dir():
+            raise NeuroFlowError(f"cannot save {shown}: the folder {folder} does not exist")
+        existing = _stat(target)
+    except OSError as exc:  # a name too long, a folder we may not enter...
+        raise NeuroFlowError(f"cannot save {shown}: {describe_os_error(exc)}") from None
+    if existing is not None and stat.S_ISDIR(existing.st_mode):
+        raise NeuroFlowError(f"cannot save {shown}: that is a folder")
     remove_stale_temporaries(target, suffix)
-    temp = folder / f".{target.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp{suffix}"
+    temp = folder / f"{_temp_prefix(target)}{os.getpid()}-{secrets.token_hex(4)}.tmp{suffix}"
     try:
         write(temp)
         if existing is not None:
@@ -93,8 +95,8 @@ def write_atomically(
 
 def remove_stale_temporaries(target: Path, suffix: str = "") -> list[Path]:
     """Delete the temporary files of ``target`` that a killed save left behind; returns them."""
-    removed = []
-    prefix = f".{target.name}."
+    removed: list[Path] = []
+    prefix = _temp_prefix(target)
     ending = f".tmp{suffix}"
     now = time.time()
     try:
@@ -120,6 +122,15 @@ def remove_stale_temporaries(target: Path, suffix: str = "") -> list[Path]:
         if _remove(path):
             removed.append(path)
     return removed
+
+
+def _temp_prefix(target: Path) -> str:
+    """``.NAME.``: the start of the temporary files of ``target``; a name so long that the
+    temporary name would pass the system's 255-byte limit is cut."""
+    name = target.name
+    if len(name.encode("utf-8", "surrogateescape")) > 200:
+        name = name.encode("utf-8", "surrogateescape")[:200].decode("utf-8", "ignore")
+    return f".{name}."
 
 
 def describe_os_error(exc: OSError, folder: Path | None = None) -> str:
@@ -155,6 +166,13 @@ def _real_target(path: Path, shown: str) -> Path:
         return Path(os.path.realpath(path, strict=False))
     except (OSError, RuntimeError) as exc:  # a loop of links
         raise NeuroFlowError(f"cannot save {shown}: the link cannot be followed ({exc})") from None
+
+
+def _stat(path: Path) -> os.stat_result | None:
+    try:
+        return path.stat()
+    except FileNotFoundError:
+        return None
 
 
 def _copy_mode(temp: Path, existing: os.stat_result) -> None:

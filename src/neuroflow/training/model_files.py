@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from neuroflow.core.atomic import write_atomically
+from neuroflow.core.atomic import describe_os_error, write_atomically
 from neuroflow.core.data import TrainedModel
 from neuroflow.core.errors import ConfigureError, DataError, NeuroFlowError
 from neuroflow.core.ports import ModelSpec
@@ -134,7 +134,10 @@ def save_model(trained: TrainedModel, path: str, fmt: str, *, overwrite: bool) -
     """Write ``trained`` to ``path`` atomically in format ``fmt`` (``"keras"`` or ``"h5"``): the
     existing file's mode is kept, a link is written through, no temporary file is left behind
     (see :mod:`neuroflow.core.atomic`). Returns the path as given."""
-    target = check_target(path, overwrite)
+    try:
+        target = check_target(path, overwrite)
+    except OSError as exc:  # e.g. a path longer than the system takes
+        raise DataError(f"could not save the model to '{path}': {describe_os_error(exc)}") from None
     temps: list[Path] = []
 
     def write(temp: Path) -> None:
