@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 FLAGSHIP := workflows/mnist_cnn.workflow
 
-.PHONY: install run demo transfer-demo test lint benchmark benchmark-data benchmark-gui reference screenshot xvfb clean
+.PHONY: install run demo transfer-demo test lint fuzz benchmark benchmark-data benchmark-gui reference screenshot xvfb clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,11 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src nodes tests benchmarks tools
+
+## fuzz: 10,000 mutants of the shipped workflows through load, validate and save -> load -> save
+## (a few minutes; FUZZ="--cases N --seed S --jobs J" to change; a 500-case sample runs in make test)
+fuzz: $(STAMP)
+	$(BIN)/python tools/fuzz_workflows.py $(FUZZ)
 
 ## benchmark: engine overhead of the Network Learner against a plain Keras script
 benchmark: $(STAMP)

@@ -146,7 +146,30 @@ CASES = {
                           "'MNIST train' (train_reader): "),
     "labels do not match images": (lambda tmp: _mismatched(tmp), ["--set", "MNIST train.data_folder={tmp}/bad"],
                                    "'MNIST train' (train_reader): "),
+    # hostile input: never a traceback, always one line
+    "5,000-digit number": (lambda tmp: _flagship_text(tmp, '"filters": 32', '"filters": 1' + "0" * 4999), [],
+                           "settings.filters: the number 100000000000...000000 has 5,000 digits; at most 20 are allowed"),
+    "deeply nested JSON": (lambda tmp: _text(tmp, "[" * 100_000 + "]" * 100_000), [],
+                           "lists and objects are nested more than 64 deep (at line 1, column 65)"),
+    "lone surrogate in a label": (lambda tmp: _flagship_text(tmp, '"label": "Conv2D', '"label": "\\ud800Conv2D'), [],
+                                  "nodes[5].label: the text '\\ud800Conv2D' is not valid Unicode"),
+    "NaN in the layout": (lambda tmp: _flagship_text(tmp, "215.0", "NaN"), [],
+                          "layout.conv[0]: NaN is not a number JSON allows; expected a finite number"),
+    "--set a 300-character folder name": (lambda tmp: FLAGSHIP, ["--set", "MNIST train.data_folder=" + "a" * 300],
+                                          "the name '" + "a" * 59 + "... (302 characters) in the path is 300 bytes long"),
+    "--set a path with NUL": (lambda tmp: FLAGSHIP, ["--set", "MNIST train.data_folder=da\x00ta"],
+                              "setting 'data_folder': the text "),
+    "--set 5,000 digits": (lambda tmp: FLAGSHIP, ["--set", "learner.epochs=" + "9" * 5000],
+                           "(5,015 characters): setting 'epochs': expected an integer, got '999999"),
 }
+
+
+def _flagship_text(tmp: Path, old: str, new: str) -> Path:
+    path = tmp / "variant.workflow"
+    text = FLAGSHIP.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return path
 
 
 def _text(tmp: Path, text: str) -> Path:

@@ -6,6 +6,7 @@ tests do not depend on the data nodes) and takes seconds per test.
 
 from __future__ import annotations
 
+import errno
 import gzip
 import json
 import subprocess
@@ -698,10 +699,10 @@ def test_writer_leaves_an_existing_file_intact_when_saving_fails(
 
     def failing_save(target: str, *args: Any, **kwargs: Any) -> None:
         Path(target).write_bytes(b"half a mod")  # a crash in the middle of writing
-        raise OSError("No space left on device")
+        raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(model.model, "save", failing_save)
-    with pytest.raises(DataError, match=f"could not save the model to '.*m{suffix}': OSError: No space left on device"):
+    with pytest.raises(DataError, match=f"could not save the model to '.*m{suffix}': the disk is full$"):
         write(model, path, overwrite=True)
     assert path.read_bytes() == b"the previous model"
     assert [p.name for p in tmp_path.iterdir()] == [path.name]

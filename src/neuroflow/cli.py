@@ -90,8 +90,9 @@ def apply_override(workflow: Workflow, text: str) -> None:
     """Apply one ``NODE.SETTING=VALUE`` override, parsing VALUE by the setting's type."""
     target, equals, value = text.partition("=")
     node_key, dot, setting_name = target.rpartition(".")
+    shown = text if len(text) <= 100 else f"{text[:80]}... ({len(text):,} characters)"
     if not equals or not dot or not node_key or not setting_name:
-        raise SettingError(f"--set {text!r}: expected NODE.SETTING=VALUE")
+        raise SettingError(f"--set {shown!r}: expected NODE.SETTING=VALUE")
     try:
         item = workflow.node(node_key)
         setting = item.node.setting(setting_name)
@@ -102,9 +103,9 @@ def apply_override(workflow: Workflow, text: str) -> None:
             parsed = os.path.abspath(os.path.expanduser(parsed.strip()))
         workflow.set_setting(item.id, setting_name, parsed)
     except SettingError as exc:
-        raise SettingError(f"--set {text}: {exc.bare_message}", setting=setting_name) from None
+        raise SettingError(f"--set {shown}: {exc.bare_message}", setting=setting_name) from None
     except NeuroFlowError as exc:
-        raise SettingError(f"--set {text}: {exc}", setting=setting_name) from None
+        raise SettingError(f"--set {shown}: {exc}", setting=setting_name) from None
 
 
 def _run(options: argparse.Namespace) -> int:

@@ -404,6 +404,96 @@ def test_broken_file_is_reported_not_raised(window, tmp_path):
     assert any("not valid JSON" in m.text for m in window.messages.messages())
 
 
+HOSTILE_FILES = {
+    "deep nesting": ("[" * 100_000 + "]" * 100_000, "lists and objects are nested more than 64 deep"),
+    "5,000-digit number": ('{"format": "neuroflow.workflow", "format_version": 1' + "0" * 5000 + "}",
+                           "format_version: the number 100000000000...000000 has 5,001 digits"),
+    "lone surrogate in a label": (
+        '{"format": "neuroflow.workflow", "format_version": 1, "connections": [], "nodes": '
+        '[{"id": "a", "type": "neuroflow.layers.flatten", "label": "\\ud800", "settings": {}}]}',
+        "nodes[0].label: the text '\\ud800' is not valid Unicode"),
+    "NaN position": (
+        '{"format": "neuroflow.workflow", "format_version": 1, "connections": [], "layout": {"a": [NaN, 0]}, '
+        '"nodes": [{"id": "a", "type": "neuroflow.layers.flatten", "settings": {}}]}',
+        "layout.a[0]: NaN is not a number JSON allows"),
+}
+
+
+@pytest.mark.parametrize("case", list(HOSTILE_FILES))
+def test_a_hostile_file_shows_one_line_and_keeps_the_current_workflow(window, tmp_path, case):
+    doc = window.document
+    build_chain(window)
+    good = tmp_path / "good.workflow"
+    window._save_to(good)
+    workflow, text = doc.workflow, fileformat.dumps(doc.workflow)
+    text_of_file, expected = HOSTILE_FILES[case]
+    bad = tmp_path / "bad.workflow"
+    bad.write_text(text_of_file, encoding="utf-8")
+    alerts = []
+    window._alert = lambda title, message: alerts.append(message)
+
+    assert not window.open_file(bad)  # from the menu or the command line
+    window.open_file_checked(str(bad))  # from a drop or the recent-files list
+    message = window.messages.messages()[-1].text
+    assert message.startswith(f"{bad}: ") and expected in message and "\n" not in message
+    assert alerts == [message, message]
+    assert expected in window.statusBar().currentMessage()
+    assert doc.workflow is workflow and doc.path == good and fileformat.dumps(doc.workflow) == text
+    canvas_matches_core(window)
+
+
+def test_a_name_the_file_could_not_keep_is_refused(window, tmp_path):
+    doc = window.document
+    first, _, _ = build_chain(window)
+    refused = []
+    doc.refused.connect(lambda message, node_id: refused.append(message))
+    for name in ("tab\there", "x" * 201, "lone \ud800"):
+        assert not doc.set_label(first, name)
+    assert doc.workflow.nodes[first].label == "Input"
+    assert refused[0] == f"'Input' ({first}): the name 'tab\\there' contains a control character"
+    path = tmp_path / "named.workflow"
+    window._save_to(path)
+    assert fileformat.load(path).nodes[first].label == "Input"
+    canvas_matches_core(window)
+
+
+def test_an_unexpected_error_while_opening_is_shown_not_raised(window, tmp_path, monkeypatch):
+    """Whatever goes wrong inside the loader (a bug), the editor shows one line and keeps going."""
+    doc = window.document
+    build_chain(window)
+    workflow = doc.workflow
+    path = tmp_path / "any.workflow"
+    path.write_text("{}")
+
+    def bug(*args, **kwargs):
+        raise RecursionError("maximum recursion depth exceeded\nwhile decoding")
+
+    monkeypatch.setattr(fileformat, "load", bug)
+    assert not window.open_file(path)
+    message = window.messages.messages()[-1].text
+    assert message == f"{path}: cannot open: RecursionError: maximum recursion depth exceeded while decoding"
+    assert doc.workflow is workflow
+    canvas_matches_core(window)
+
+
+def test_a_failed_save_names_the_file_once(window, tmp_path, monkeypatch):
+    import errno
+    import os
+
+    from neuroflow.core import atomic
+
+    build_chain(window)
+    path = tmp_path / "study.workflow"
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(atomic.os, "replace", full)
+    assert not window._save_to(path)
+    assert window.messages.messages()[-1].text == f"cannot save {path}: the disk is full"
+    assert window.document.modified and not path.exists()
+
+
 # -- messages --------------------------------------------------------------------------------------------
 def test_messages_list_problems_and_clicking_one_selects_its_node(window):
     doc = window.document

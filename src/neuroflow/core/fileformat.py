@@ -17,26 +17,57 @@ changes what runs. Node settings carry their node type's version and go through
 the JSON path (``nodes[3].settings.filters``) and the reason. Saving writes a temporary file in
 the same folder and renames it over the target, so a crash never leaves a half-written file.
 Output is canonical (sorted keys, fixed indentation), so save -> load -> save is byte-identical.
+
+A file is untrusted input, so loading never raises anything but :class:`WorkflowFileError`:
+files over :data:`MAX_FILE_BYTES` are refused before they are read, nesting deeper than
+:data:`MAX_DEPTH` before it is parsed (Python's parser would recurse), and after parsing every
+value is checked with its JSON path - integers of more than :data:`MAX_INTEGER_DIGITS` digits,
+``NaN``/``Infinity``, text with a NUL character or a lone surrogate (not Unicode, unprintable and
+unsavable), control characters in ids, labels, types and keys, keys given twice, layout
+positions beyond :data:`MAX_POSITION`. Setting values then go through their declarations, which
+bound numbers and paths (see :mod:`neuroflow.core.settings`). Nothing non-finite is written.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
-import tempfile
+import re
+import stat
 from collections.abc import Callable
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
-from .errors import ConnectionRefused, NeuroFlowError, SettingError, WorkflowFileError
-from .node import MissingNode
+from .atomic import atomic_write_text
+from .errors import ConfigureError, ConnectionRefused, NeuroFlowError, SettingError, WorkflowFileError
+from .node import MissingNode, Node
 from .registry import Registry
-from .workflow import Workflow
+from .workflow import MAX_NAME_LENGTH, Workflow, short_text
+from .workflow import text_problem as _text_problem
 
 FORMAT_NAME = "neuroflow.workflow"
 FORMAT_VERSION = 1
 #: Upgrades from an older format version to the next, keyed by the older version.
 FORMAT_MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+
+#: Largest ``.workflow`` file read (bytes); real ones are a few kilobytes.
+MAX_FILE_BYTES = 10_000_000
+#: Deepest nesting of lists and objects; the format itself needs five levels.
+MAX_DEPTH = 64
+#: Longest integer (digits); Python refuses to convert more than 4,300 and no setting needs 20.
+MAX_INTEGER_DIGITS = 20
+#: Layout positions lie within this distance of the origin, in either direction.
+MAX_POSITION = 1_000_000.0
+#: Most nodes and connections in one workflow (their checks grow with the square of the count).
+MAX_NODES = 1_000
+MAX_CONNECTIONS = 4_000
+
+__all__ = [
+    "FORMAT_NAME", "FORMAT_VERSION", "MAX_FILE_BYTES", "MAX_DEPTH", "atomic_write_text",
+    "dumps", "from_dict", "load", "loads", "save", "to_dict",
+]
 
 
 def to_dict(workflow: Workflow) -> dict[str, Any]:
@@ -44,6 +75,9 @@ def to_dict(workflow: Workflow) -> dict[str, Any]:
     layout = {}
     for item in workflow.nodes.values():
         node = item.node
+        x, y = (float(v) for v in item.position)
+        if not (math.isfinite(x) and math.isfinite(y)):
+            raise NeuroFlowError(f"cannot save: the position of {item.title} is not finite ({x}, {y})")
         nodes.append(
             {
                 "id": item.id,
@@ -53,7 +87,7 @@ def to_dict(workflow: Workflow) -> dict[str, Any]:
                 "settings": node.settings_json(),
             }
         )
-        layout[item.id] = [round(float(item.position[0]), 1), round(float(item.position[1]), 1)]
+        layout[item.id] = [round(x, 1), round(y, 1)]
     connections = [
         {"from": f"{c.source}.{c.source_port}", "to": f"{c.target}.{c.target_port}"}
         for c in workflow.connections
@@ -68,7 +102,11 @@ def to_dict(workflow: Workflow) -> dict[str, Any]:
 
 
 def dumps(workflow: Workflow) -> str:
-    return json.dumps(to_dict(workflow), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    """The canonical text of ``workflow``; never writes ``NaN`` or ``Infinity`` (not JSON)."""
+    try:
+        return json.dumps(to_dict(workflow), indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
+    except ValueError as exc:  # only non-finite numbers get here: settings refuse them
+        raise NeuroFlowError(f"cannot save: a value is not a finite number ({exc})") from None
 
 
 def save(workflow: Workflow, path: str | os.PathLike[str]) -> None:
@@ -79,34 +117,60 @@ def save(workflow: Workflow, path: str | os.PathLike[str]) -> None:
         workflow.set_folder(Path(path).parent)
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write via a temporary file in the same folder and an atomic rename."""
-    path = Path(path)
-    if path.parent and not path.parent.is_dir():
-        raise NeuroFlowError(f"cannot save to {path}: folder {path.parent} does not exist")
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-
-
 def load(path: str | os.PathLike[str], registry: Registry | None = None, *, strict: bool = True) -> Workflow:
     """Read a ``.workflow`` file. ``strict`` refuses unknown node types; otherwise they load
     as :class:`MissingNode` placeholders that keep their settings."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise WorkflowFileError("file not found", file=str(path)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise WorkflowFileError(f"cannot read the file ({exc})", file=str(path)) from None
+    text = _read_text(path, str(path))
     return loads(text, registry, strict=strict, file=str(path), folder=path.parent)
+
+
+def _read_text(path: Path, file: str) -> str:
+    """The file's text; a regular file of at most :data:`MAX_FILE_BYTES`, UTF-8 (BOM allowed)."""
+    def fail(reason: str) -> WorkflowFileError:
+        return WorkflowFileError(reason, file=file)
+
+    if "\0" in file:
+        raise fail("the file name contains a NUL character")
+    try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise fail(f"not a regular file ({_file_kind(info.st_mode)})")
+        if info.st_size > MAX_FILE_BYTES:
+            raise fail(_too_big(info.st_size))
+        with path.open("rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
+    except FileNotFoundError:
+        raise fail("file not found") from None
+    except OSError as exc:
+        raise fail(f"cannot read the file: {_os_reason(exc)}") from None
+    if len(data) > MAX_FILE_BYTES:  # it grew while we read it
+        raise fail(_too_big(len(data)))
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise fail(f"not UTF-8 text: byte 0x{data[exc.start]:02x} at line {line} cannot be decoded") from None
+
+
+def _too_big(size: int) -> str:
+    return f"the file is {size:,} bytes; a workflow file may have at most {MAX_FILE_BYTES:,}"
+
+
+def _file_kind(mode: int) -> str:
+    for test, kind in ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe"),
+                       (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"), (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return kind
+    return "not a file"
+
+
+def _os_reason(exc: OSError) -> str:
+    from .atomic import describe_os_error
+
+    if isinstance(exc, PermissionError):
+        return "permission denied"
+    return describe_os_error(exc)
 
 
 def loads(
@@ -117,13 +181,168 @@ def loads(
     file: str | None = None,
     folder: str | os.PathLike[str] | None = None,
 ) -> Workflow:
+    """A workflow from ``.workflow`` text (see :func:`from_dict`)."""
+    return from_dict(parse(text, file=file), registry, strict=strict, file=file, folder=folder)
+
+
+def parse(text: str, *, file: str | None = None) -> Any:
+    """JSON text to Python values, within the limits above; a :class:`WorkflowFileError` otherwise.
+
+    Values the checks after parsing refuse (too many digits, NaN, duplicate keys) come back as
+    markers so that the error can name their JSON path, which the parser itself does not know.
+    """
+    if len(text) > MAX_FILE_BYTES:
+        raise WorkflowFileError(_too_big(len(text.encode("utf-8", "surrogatepass"))), file=file)
+    deep = _too_deep_at(text)
+    if deep is not None:
+        line, column = deep
+        raise WorkflowFileError(
+            f"lists and objects are nested more than {MAX_DEPTH} deep (at line {line}, column {column})",
+            file=file,
+        )
     try:
-        data = json.loads(text)
+        return json.loads(
+            text,
+            parse_int=_parse_int,
+            parse_float=_parse_float,
+            parse_constant=_parse_constant,
+            object_pairs_hook=_object,
+        )
     except json.JSONDecodeError as exc:
         raise WorkflowFileError(
             f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}", file=file
         ) from None
-    return from_dict(data, registry, strict=strict, file=file, folder=folder)
+    except RecursionError:  # the depth check above should make this unreachable
+        raise WorkflowFileError(f"lists and objects are nested more than {MAX_DEPTH} deep", file=file) from None
+
+
+class _Refused:
+    """A parsed value that is not acceptable, with the reason; reported with its JSON path."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
+class _Object(dict):  # type: ignore[type-arg]
+    """A JSON object that had a key twice (JSON leaves the meaning open: refuse it)."""
+
+    duplicate: str = ""
+
+
+def _parse_int(text: str) -> int | _Refused:
+    digits = len(text) - text.startswith("-")
+    if digits > MAX_INTEGER_DIGITS:
+        shown = text if len(text) <= 24 else f"{text[:12]}...{text[-6:]}"
+        return _Refused(f"the number {shown} has {digits:,} digits; at most {MAX_INTEGER_DIGITS} are allowed")
+    return int(text)
+
+
+def _parse_float(text: str) -> float | _Refused:
+    value = float(text)
+    if not math.isfinite(value):
+        shown = text if len(text) <= 24 else f"{text[:12]}...{text[-6:]}"
+        return _Refused(f"the number {shown} is beyond the largest number there is (about 1.8e308)")
+    return value
+
+
+def _parse_constant(name: str) -> _Refused:
+    return _Refused(f"{name} is not a number JSON allows; expected a finite number")
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) == len(pairs):
+        return result
+    seen: set[str] = set()
+    duplicate = next(key for key, _ in pairs if key in seen or seen.add(key))  # type: ignore[func-returns-value]
+    marked = _Object(result)
+    marked.duplicate = duplicate
+    return marked
+
+
+# A JSON string, or one bracket: what the nesting check must tell apart.
+_TOKENS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]', re.S)
+_STRINGS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
+_NOT_BRACKETS = re.compile(r"[^\[\]{}]+")
+_DEPTH_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
+
+
+def _too_deep_at(text: str) -> tuple[int, int] | None:
+    """(line, column) where nesting first goes deeper than :data:`MAX_DEPTH`, else ``None``."""
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return None
+    brackets = _NOT_BRACKETS.sub("", _STRINGS.sub("", text))
+    if max(accumulate(map(_DEPTH_STEP.__getitem__, brackets)), default=0) <= MAX_DEPTH:
+        return None
+    depth = 0
+    for match in _TOKENS.finditer(text):  # only now find where, for the message
+        step = _DEPTH_STEP.get(match.group())
+        if step is None:
+            continue
+        depth += step
+        if depth > MAX_DEPTH:
+            start = match.start()
+            line = text.count("\n", 0, start) + 1
+            return line, start - (text.rfind("\n", 0, start) + 1) + 1
+    return None  # only inside a broken string; the parser will say so
+
+
+def _join(where: str, key: str) -> str:
+    """The JSON path of ``key`` inside ``where``: ``a.b``, or ``a['odd key']`` for other keys."""
+    if _PLAIN_KEY.fullmatch(key):
+        return f"{where}.{key}" if where else key
+    return f"{where or '$'}[{key!r}]"
+
+
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_\-]+")
+
+
+def _check_values(data: Any, fail: Callable[[str, str], WorkflowFileError]) -> None:
+    """Refuse, with its JSON path, the first value in the file that the parser marked or that
+    holds text NeuroFlow cannot keep (see :func:`_text_problem`)."""
+    stack: list[tuple[Any, str, int]] = [(data, "$", 0)]
+    while stack:
+        value, where, structural = stack.pop()
+        if isinstance(value, str):
+            problem = _text_problem(value, structural=structural)
+            if problem:
+                raise fail(where, problem)
+        elif isinstance(value, _Refused):
+            raise fail(where, value.reason)
+        elif isinstance(value, float) and not math.isfinite(value):
+            raise fail(where, f"expected a finite number, got {value}")
+        elif isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**MAX_INTEGER_DIGITS:
+            raise fail(where, f"the number has more than {MAX_INTEGER_DIGITS} digits")
+        elif isinstance(value, dict):
+            if isinstance(value, _Object):
+                raise fail(_join(_root(where), value.duplicate), "this key appears twice in its object")
+            children = []
+            for key, item in value.items():
+                problem = _text_problem(key, structural=MAX_NAME_LENGTH)
+                if problem:
+                    raise fail(where, f"a key: {problem}")
+                path = _join(_root(where), key)
+                children.append((item, path, _name_limit(path)))
+            stack.extend(reversed(children))
+        elif isinstance(value, list):
+            stack.extend(reversed([(item, f"{where}[{index}]", 0) for index, item in enumerate(value)]))
+
+
+def _root(where: str) -> str:
+    return "" if where == "$" else where
+
+
+_NAMES = re.compile(r"nodes\[\d+\]\.(id|type|label)")
+_ENDS = re.compile(r"connections\[\d+\]\.(from|to)")
+
+
+def _name_limit(path: str) -> int:
+    """How long the text at ``path`` may be if it is a name (``0``: not a name)."""
+    if _NAMES.fullmatch(path):
+        return MAX_NAME_LENGTH
+    if _ENDS.fullmatch(path):  # "node.port"
+        return 2 * MAX_NAME_LENGTH + 1
+    return 0
 
 
 def from_dict(
@@ -138,13 +357,14 @@ def from_dict(
     def fail(json_path: str, reason: str) -> WorkflowFileError:
         return WorkflowFileError(reason, file=file, json_path=json_path)
 
+    _check_values(data, fail)
     if not isinstance(data, dict):
         raise fail("$", f"expected a JSON object, got {_json_type(data)}")
     if data.get("format") != FORMAT_NAME:
-        raise fail("format", f"expected \"{FORMAT_NAME}\", got {data.get('format')!r}")
+        raise fail("format", f"expected \"{FORMAT_NAME}\", got {_compact(data.get('format'))}")
     version = data.get("format_version")
     if not isinstance(version, int) or isinstance(version, bool):
-        raise fail("format_version", f"expected an integer, got {version!r}")
+        raise fail("format_version", f"expected an integer, got {_compact(version)}")
     if version > FORMAT_VERSION:
         raise fail(
             "format_version",
@@ -163,6 +383,10 @@ def from_dict(
     if not isinstance(layout, dict):
         raise fail("layout", f"expected an object, got {_json_type(layout)}")
     connections = _expect(data, "connections", list, fail)
+    if len(nodes) > MAX_NODES:
+        raise fail("nodes", f"{len(nodes):,} nodes; a workflow may have at most {MAX_NODES:,}")
+    if len(connections) > MAX_CONNECTIONS:
+        raise fail("connections", f"{len(connections):,} connections; a workflow may have at most {MAX_CONNECTIONS:,}")
     with workflow.bulk_edit():
         for index, raw in enumerate(nodes):
             _load_node(workflow, raw, f"nodes[{index}]", layout, strict, fail)
@@ -183,23 +407,25 @@ def _load_node(
         raise fail(where, f"expected an object, got {_json_type(raw)}")
     node_id = _expect(raw, "id", str, fail, where)
     if not node_id or node_id in workflow.nodes:
-        raise fail(f"{where}.id", f"node id {node_id!r} is empty or used twice")
+        raise fail(f"{where}.id", f"node id {short_text(node_id)} is empty or used twice")
     type_id = _expect(raw, "type", str, fail, where)
     version = raw.get("version", 1)
     if not isinstance(version, int) or isinstance(version, bool):
-        raise fail(f"{where}.version", f"expected an integer, got {version!r}")
+        raise fail(f"{where}.version", f"expected an integer, got {_compact(version)}")
+    if version < 1:
+        raise fail(f"{where}.version", f"expected a settings version of 1 or more, got {version}")
     settings = raw.get("settings", {})
     if not isinstance(settings, dict):
         raise fail(f"{where}.settings", f"expected an object, got {_json_type(settings)}")
     label = raw.get("label")
     if label is not None and not isinstance(label, str):
-        raise fail(f"{where}.label", f"expected text, got {label!r}")
-    position = _position(layout.get(node_id), f"layout.{node_id}", fail)
+        raise fail(f"{where}.label", f"expected text, got {_compact(label)}")
+    position = _position(layout.get(node_id), _join("layout", node_id), fail)
 
     node_type = workflow.registry.get(type_id)
     if node_type is None:
         if strict:
-            raise fail(f"{where}.type", f"unknown node type '{type_id}' (is its plugin installed?)")
+            raise fail(f"{where}.type", f"unknown node type {short_text(type_id)} (is its plugin installed?)")
         workflow.add_node(MissingNode(type_id, version, settings), label=label or type_id,
                           node_id=node_id, position=position)
         return
@@ -209,7 +435,7 @@ def _load_node(
             f"{node_type.name} settings version {version} is newer than the installed node ({node_type.version})",
         )
     if version < node_type.version:
-        settings = node_type.migrate_settings(version, dict(settings))
+        settings = _migrate(node_type, version, settings, f"{where}.settings", fail)
     node = node_type()
     if version == node_type.version:
         for declared in node_type.settings_spec:
@@ -219,7 +445,7 @@ def _load_node(
         try:
             node.set(key, value)
         except SettingError as exc:
-            raise fail(f"{where}.settings.{key}", exc.bare_message) from None
+            raise fail(_join(f"{where}.settings", key), exc.bare_message) from None
     workflow.add_node(node, label=label or node_type.name, node_id=node_id, position=position)
 
 
@@ -233,9 +459,9 @@ def _load_connection(
         value = _expect(raw, key, str, fail, where)
         node_id, dot, port = value.rpartition(".")
         if not dot or not node_id or not port:
-            raise fail(f"{where}.{key}", f"expected \"node.port\", got {value!r}")
+            raise fail(f"{where}.{key}", f"expected \"node.port\", got {short_text(value)}")
         if node_id not in workflow.nodes:
-            raise fail(f"{where}.{key}", f"no node with id '{node_id}'")
+            raise fail(f"{where}.{key}", f"no node with id {short_text(node_id)}")
         ends.append((node_id, port))
     (source, source_port), (target, target_port) = ends
     try:
@@ -243,11 +469,44 @@ def _load_connection(
     except ConnectionRefused as exc:
         # A missing node has no declared ports; keep its wiring so saving loses nothing.
         if any(isinstance(workflow.nodes[n].node, MissingNode) for n in (source, target)):
-            from .workflow import Connection
-
-            workflow.connections.append(Connection(source, source_port, target, target_port))
+            _connect_missing(workflow, source, source_port, target, target_port, where, fail)
             return
         raise fail(where, str(exc)) from None
+
+
+def _connect_missing(
+    workflow: Workflow, source: str, source_port: str, target: str, target_port: str,
+    where: str, fail: Callable[[str, str], WorkflowFileError],
+) -> None:
+    """Keep a wire of a missing node (whose ports are unknown) if the graph stays a graph:
+    no cycle and one connection per input, which everything else relies on."""
+    from .workflow import Connection
+
+    ends = f"{source}.{source_port} -> {target}.{target_port}"
+    if source == target or source in workflow.downstream(target):
+        raise fail(where, f"cannot connect {short_text(ends)}: it would make a cycle")
+    if any(c.target == target and c.target_port == target_port for c in workflow.connections):
+        raise fail(where, f"cannot connect {short_text(ends)}: that input is already connected")
+    workflow.connections.append(Connection(source, source_port, target, target_port))
+
+
+def _migrate(
+    node_type: type[Node], version: int, settings: dict[str, Any], where: str,
+    fail: Callable[[str, str], WorkflowFileError],
+) -> dict[str, Any]:
+    """Settings of an older node version, upgraded; a migration meets whatever the file holds,
+    so its failures are the file's problem, reported as such."""
+    try:
+        migrated = node_type.migrate_settings(version, dict(settings))
+    except (SettingError, ConfigureError) as exc:
+        raise fail(where, f"cannot upgrade {node_type.name} settings from version {version}: {exc}") from None
+    except (TypeError, ValueError, KeyError, AttributeError, IndexError, ArithmeticError) as exc:
+        raise fail(
+            where, f"cannot upgrade {node_type.name} settings from version {version}: {type(exc).__name__}: {exc}"
+        ) from None
+    if not isinstance(migrated, dict):
+        raise fail(where, f"cannot upgrade {node_type.name} settings from version {version}")
+    return migrated
 
 
 def _position(raw: Any, where: str, fail: Callable[[str, str], WorkflowFileError]) -> tuple[float, float]:
@@ -258,8 +517,11 @@ def _position(raw: Any, where: str, fail: Callable[[str, str], WorkflowFileError
         or len(raw) != 2
         or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in raw)
     ):
-        raise fail(where, f"expected [x, y], got {raw!r}")
-    return (float(raw[0]), float(raw[1]))
+        raise fail(where, f"expected [x, y], got {_compact(raw)}")
+    x, y = float(raw[0]), float(raw[1])
+    if not (abs(x) <= MAX_POSITION and abs(y) <= MAX_POSITION):
+        raise fail(where, f"position [{x:g}, {y:g}] is beyond {MAX_POSITION:,.0f} from the origin")
+    return (x, y)
 
 
 def _expect(
@@ -289,7 +551,15 @@ def _json_type(value: Any) -> str:
     if isinstance(value, (int, float)):
         return f"the number {value!r}"
     if isinstance(value, str):
-        return f"the text {value!r}"
+        return f"the text {short_text(value)}"
     if isinstance(value, list):
         return "a list"
     return "an object"
+
+
+def _compact(value: Any) -> str:
+    """``repr`` of a value from the file, cut short: a message stays one readable line."""
+    if isinstance(value, str):
+        return short_text(value)
+    text = repr(value)
+    return text if len(text) <= 60 else text[:50] + f"... ({len(text):,} characters)"

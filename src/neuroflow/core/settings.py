@@ -4,16 +4,30 @@ A node type declares its settings as a tuple of these objects. One declaration d
 everything a setting needs: validation (with a message that quotes the bad value), parsing from
 the command line (``--set node.setting=value``), JSON round-tripping in ``.workflow`` files, the
 ``neuroflow nodes`` listing and the editor's generated properties form.
+
+Values come from files, the command line and the editor alike, so validation is also the guard
+against hostile ones: numbers are finite and bounded (a declared range, or else
+:data:`UNBOUNDED_LIMIT` in size), text holds no NUL character and no lone surrogate (neither can be
+printed or saved), and paths are no longer than the operating system accepts (:data:`MAX_PATH_BYTES`,
+:data:`MAX_NAME_BYTES` per component) and hold no control characters.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from .errors import SettingError
+
+#: Numbers of a setting without a declared range are still at most this large in size (10^15):
+#: beyond any count, size or factor a network uses, and exact as a float.
+UNBOUNDED_LIMIT = 10**15
+#: Longest path (bytes of UTF-8) and longest path component, as Linux and macOS accept them.
+MAX_PATH_BYTES = 4096
+MAX_NAME_BYTES = 255
 
 
 @dataclass(frozen=True)
@@ -39,7 +53,7 @@ class Setting:
 
     def _fail(self, expected: str, value: Any) -> SettingError:
         return SettingError(
-            f"setting '{self.name}': expected {expected}, got {value!r}", setting=self.name
+            f"setting '{self.name}': expected {expected}, got {show_value(value)}", setting=self.name
         )
 
     def parse(self, text: str) -> Any:
@@ -71,8 +85,11 @@ class IntSetting(Setting):
         return int(value)
 
     def parse(self, text: str) -> int:
+        cleaned = text.strip()
+        if len(cleaned.lstrip("+-")) > 20:  # longer than any allowed value; Python refuses 4,300+
+            raise self._fail("an integer", text)
         try:
-            number = int(text.strip())
+            number = int(cleaned)
         except ValueError:
             raise self._fail("an integer", text) from None
         return self.validate(number)
@@ -92,7 +109,10 @@ class FloatSetting(Setting):
     def _coerce(self, value: Any) -> float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise self._fail("a number", value)
-        value = float(value)
+        try:
+            value = float(value)
+        except OverflowError:  # an integer beyond any float
+            raise self._fail("a finite number", value) from None
         if not math.isfinite(value):
             raise self._fail("a finite number", value)
         _check_range(self, value)
@@ -104,6 +124,8 @@ class FloatSetting(Setting):
         return value
 
     def parse(self, text: str) -> float:
+        if len(text) > 1000:
+            raise self._fail("a number", text)
         try:
             number = float(text.strip())
         except ValueError:
@@ -144,7 +166,7 @@ class ChoiceSetting(Setting):
     def _coerce(self, value: Any) -> str:
         if not isinstance(value, str) or value not in self.choices:
             raise SettingError(
-                f"setting '{self.name}': {value!r} is not one of {', '.join(self.choices)}",
+                f"setting '{self.name}': {show_value(value)} is not one of {', '.join(self.choices)}",
                 setting=self.name,
             )
         return value
@@ -168,6 +190,7 @@ class StringSetting(Setting):
     def _coerce(self, value: Any) -> str:
         if not isinstance(value, str):
             raise self._fail("text", value)
+        _check_text(self, value)
         return value
 
 
@@ -183,6 +206,27 @@ class PathSetting(Setting):
     def _coerce(self, value: Any) -> str:
         if not isinstance(value, str):
             raise self._fail("a path", value)
+        _check_text(self, value)
+        if _CONTROL.search(value):
+            raise SettingError(
+                f"setting '{self.name}': the path {show_value(value)} contains a control character",
+                setting=self.name,
+            )
+        size = len(value.encode("utf-8"))
+        if size > MAX_PATH_BYTES:
+            raise SettingError(
+                f"setting '{self.name}': the path is {size:,} bytes long; "
+                f"the most a path may have is {MAX_PATH_BYTES:,}",
+                setting=self.name,
+            )
+        longest = max(value.replace("\\", "/").split("/"), key=lambda part: len(part.encode("utf-8")))
+        if len(longest.encode("utf-8")) > MAX_NAME_BYTES:
+            raise SettingError(
+                f"setting '{self.name}': the name {show_value(longest)} in the path is "
+                f"{len(longest.encode('utf-8')):,} bytes long; the most a file or folder name may have is "
+                f"{MAX_NAME_BYTES}",
+                setting=self.name,
+            )
         return value
 
     def describe(self) -> str:
@@ -221,12 +265,12 @@ class IntTupleSetting(Setting):
                 raise self._fail(expected, value)
             items.append(int(item))
         for item in items:
-            if (self.minimum is not None and item < self.minimum) or (
-                self.maximum is not None and item > self.maximum
-            ):
+            low, high = _bounds(self)
+            if item < low or item > high:
+                open_side = (self.minimum is None and item < low) or (self.maximum is None and item > high)
+                outside = (_range_text_of(low, high) if open_side else _range_text(self)).strip(" ()")
                 raise SettingError(
-                    f"setting '{self.name}': {list(value)!r} has a value outside "
-                    f"{_range_text(self).strip(' ()')}",
+                    f"setting '{self.name}': {show_value(list(value))} has a value outside {outside}",
                     setting=self.name,
                 )
         return tuple(items)
@@ -234,6 +278,8 @@ class IntTupleSetting(Setting):
     def parse(self, text: str) -> tuple[int, ...]:
         cleaned = text.strip().strip("()[]")
         parts = [p for p in cleaned.replace("x", ",").split(",") if p.strip()]
+        if len(parts) > self.max_length or any(len(p.strip().lstrip("+-")) > 20 for p in parts):
+            raise self._fail("integers such as 3,3", text)
         try:
             numbers = [int(p.strip()) for p in parts]
         except ValueError:
@@ -253,12 +299,56 @@ class IntTupleSetting(Setting):
 
 
 def _check_range(setting: Any, value: float) -> None:
-    low, high = setting.minimum, setting.maximum
-    if (low is not None and value < low) or (high is not None and value > high):
+    low, high = _bounds(setting)
+    if value < low or value > high:
+        shown = _range_text(setting)
+        if (setting.minimum is None and value < low) or (setting.maximum is None and value > high):
+            shown = _range_text_of(low, high)
         raise SettingError(
-            f"setting '{setting.name}': {value!r} is out of range{_range_text(setting)}",
+            f"setting '{setting.name}': {show_value(value)} is out of range{shown}",
             setting=setting.name,
         )
+
+
+def _bounds(setting: Any) -> tuple[float, float]:
+    """The declared range, or :data:`UNBOUNDED_LIMIT` in size on a side declared open."""
+    low = setting.minimum if setting.minimum is not None else -UNBOUNDED_LIMIT
+    high = setting.maximum if setting.maximum is not None else UNBOUNDED_LIMIT
+    return low, high
+
+
+def _check_text(setting: Setting, value: str) -> None:
+    """Text must be savable and printable: no NUL, no lone surrogate (not Unicode)."""
+    if "\0" in value:
+        raise SettingError(f"setting '{setting.name}': the text {show_value(value)} contains a NUL character",
+                           setting=setting.name)
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise SettingError(
+            f"setting '{setting.name}': the text {show_value(value)} is not valid Unicode "
+            f"(it holds the lone surrogate {ascii(exc.object[exc.start])})",
+            setting=setting.name,
+        ) from None
+
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def show_value(value: Any) -> str:
+    """``repr`` of a received value for a message, cut to a readable length (and safe for
+    integers of thousands of digits, which Python refuses to turn into text)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 100:
+        return f"a number of about {int(value.bit_length() * 0.30103) + 1:,} digits"
+    try:
+        text = repr(value)
+    except ValueError:
+        return "a value with a number too long to show"
+    return text if len(text) <= 80 else text[:60] + f"... ({len(text):,} characters)"
+
+
+def _range_text_of(low: float, high: float) -> str:
+    return f" ({_number(low)} to {_number(high)})"
 
 
 def _range_text(setting: Any) -> str:

@@ -22,6 +22,34 @@ from .node import MissingNode, Node
 from .ports import Spec, Unavailable
 from .registry import Registry, default_registry
 
+#: Longest id, node type, label, port name or key (characters); they appear in one-line messages.
+MAX_NAME_LENGTH = 200
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def text_problem(text: str, *, structural: int = 0) -> str | None:
+    """Why ``text`` cannot be kept in a workflow, or ``None``: a NUL character or a lone surrogate
+    (not Unicode: it can be neither printed nor saved). ``structural`` text (ids, labels, types,
+    keys) must also be free of control characters and at most that long, as it appears in
+    one-line messages."""
+    if structural and len(text) > structural:
+        return f"the text {short_text(text)} is too long (at most {structural} characters)"
+    if "\0" in text:
+        return f"the text {short_text(text)} contains a NUL character"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return (f"the text {short_text(text)} is not valid Unicode "
+                f"(it holds the lone surrogate {ascii(exc.object[exc.start])})")
+    if structural and _CONTROL.search(text):
+        return f"the text {short_text(text)} contains a control character"
+    return None
+
+
+def short_text(text: str) -> str:
+    """``repr`` of a text for a message, cut short."""
+    return repr(text) if len(text) <= 40 else repr(text[:30]) + f"... ({len(text):,} characters)"
+
 
 @dataclass(frozen=True)
 class Connection:
@@ -114,8 +142,12 @@ class Workflow:
 
     # -- nodes ----------------------------------------------------------------------------
     def new_id(self) -> str:
-        numbers = [int(m.group(1)) for key in self.nodes if (m := re.fullmatch(r"n(\d+)", key))]
-        return f"n{max(numbers, default=0) + 1}"
+        # Ids from a file can be anything, "n" and 5,000 digits included: count only short ones.
+        numbers = [int(m.group(1)) for key in self.nodes if (m := re.fullmatch(r"n(\d{1,9})", key))]
+        number = max(numbers, default=0) + 1
+        while f"n{number}" in self.nodes:
+            number += 1
+        return f"n{number}"
 
     def add_node(
         self,
@@ -176,6 +208,10 @@ class Workflow:
         self.configure()
 
     def set_label(self, node_id: str, label: str) -> None:
+        """Rename a node; a name that could not be saved or shown on one line is refused."""
+        problem = text_problem(label, structural=MAX_NAME_LENGTH)
+        if problem:
+            raise ConfigureError(f"{self.nodes[node_id].title}: the name {problem[len('the text '):]}")
         self.nodes[node_id].label = label
 
     # -- connections ----------------------------------------------------------------------
@@ -224,25 +260,17 @@ class Workflow:
     # -- graph queries --------------------------------------------------------------------
     def downstream(self, node_id: str) -> set[str]:
         """All nodes reachable from ``node_id`` (not including it)."""
-        found: set[str] = set()
-        stack = [node_id]
-        while stack:
-            for connection in self.outgoing(stack.pop()):
-                if connection.target not in found:
-                    found.add(connection.target)
-                    stack.append(connection.target)
-        return found
+        targets: dict[str, list[str]] = {}
+        for connection in self.connections:  # one pass: a walk per node would be quadratic
+            targets.setdefault(connection.source, []).append(connection.target)
+        return _reachable(node_id, targets)
 
     def upstream(self, node_id: str) -> set[str]:
         """All nodes ``node_id`` depends on (not including it)."""
-        found: set[str] = set()
-        stack = [node_id]
-        while stack:
-            for connection in self.incoming(stack.pop()).values():
-                if connection.source not in found:
-                    found.add(connection.source)
-                    stack.append(connection.source)
-        return found
+        sources: dict[str, list[str]] = {}
+        for connection in self.connections:
+            sources.setdefault(connection.target, []).append(connection.source)
+        return _reachable(node_id, sources)
 
     def topological_order(self, subset: Iterable[str] | None = None) -> list[str]:
         """Node ids so that every node comes after its inputs; ties keep insertion order."""
@@ -324,6 +352,12 @@ class Workflow:
             item.specs = dict(item.node.configure(specs))
         except NeuroFlowError as exc:
             return str(exc)
+        except OSError as exc:  # a path setting the system cannot use (too long, no permission...)
+            name = str(exc.filename or "")
+            where = f" ({name if len(name) <= 120 else name[:60] + '...' + name[-40:]})" if name else ""
+            return f"cannot use the file or folder{where}: {exc.strerror or exc}"
+        except Exception as exc:  # a bug, e.g. in a plugin: the node shows it, the editor stays up
+            return f"internal error while configuring: {type(exc).__name__}: {exc}"
         return ""
 
     def first_problem(self) -> str | None:
@@ -333,3 +367,14 @@ class Workflow:
             if not problem.startswith("waiting for "):
                 return f"{self.nodes[nid].title}: {problem}"
         return None
+
+
+def _reachable(start: str, edges: Mapping[str, list[str]]) -> set[str]:
+    found: set[str] = set()
+    stack = [start]
+    while stack:
+        for neighbour in edges.get(stack.pop(), ()):
+            if neighbour not in found:
+                found.add(neighbour)
+                stack.append(neighbour)
+    return found

@@ -93,6 +93,8 @@ def _read(csv_path: Path, columns: ListColumns, classes: tuple[str, ...]) -> Ima
             raise DataError(f"setting '{role}_column': no column name given")
         if column not in header:
             shown = ", ".join(h for h in header if h) or "none"
+            if len(shown) > 200:  # not a CSV file, most likely: its first line, cut short
+                shown = f"{shown[:150]}... ({len(header):,} columns)"
             raise DataError(f"{name} has no {role} column '{column}' (its columns: {shown})")
         index[role] = header.index(column)
 

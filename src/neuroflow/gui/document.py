@@ -306,8 +306,8 @@ class Document(QObject):
     def paste(self, text: str, offset: tuple[float, float] = (40.0, 40.0)) -> list[str]:
         """Add the nodes in ``text`` (from :meth:`copy`) with fresh ids; returns the new ids."""
         try:
-            source = fileformat.from_dict(json.loads(text), self.registry, strict=False)
-        except (ValueError, NeuroFlowError) as exc:
+            source = fileformat.loads(text, self.registry, strict=False)  # the limits of a file apply
+        except NeuroFlowError as exc:
             self._refuse(f"cannot paste: {exc}")
             return []
         if not source.nodes:

@@ -408,13 +408,16 @@ class MainWindow(QMainWindow):
             self.open_file(path)
 
     def open_file(self, path: str | Path) -> bool:
-        """Open a workflow without asking; errors are shown, never raised."""
+        """Open a workflow without asking; errors are shown, never raised, and the current
+        workflow stays as it was (the file is read whole before anything is replaced)."""
         try:
             self.document.open(path)
-        except NeuroFlowError as exc:
-            self.messages.add("error", str(exc))
-            self.statusBar().showMessage(str(exc), 12_000)
-            self._alert("Cannot open workflow", str(exc))
+        except Exception as exc:  # noqa: BLE001 - whatever a file holds, the editor stays up
+            text = str(exc) if isinstance(exc, NeuroFlowError) else f"{path}: cannot open: {type(exc).__name__}: {exc}"
+            text = " ".join(text.split())[:1_000]  # one line, whatever the exception said
+            self.messages.add("error", text)
+            self.statusBar().showMessage(text, 12_000)
+            self._alert("Cannot open workflow", text)
             return False
         self._remember(Path(path))
         missing = [item for item in self.document.workflow.nodes.values() if isinstance(item.node, MissingNode)]
@@ -442,8 +445,9 @@ class MainWindow(QMainWindow):
         try:
             self.document.save(path)
         except (NeuroFlowError, OSError) as exc:
-            self.messages.add("error", f"cannot save {path}: {exc}")
-            self.statusBar().showMessage(f"Cannot save: {exc}", 12_000)
+            text = str(exc) if str(exc).startswith("cannot save") else f"cannot save {path}: {exc}"
+            self.messages.add("error", text)
+            self.statusBar().showMessage(text[:1].upper() + text[1:], 12_000)
             return False
         self._remember(path)
         self.statusBar().showMessage(f"Saved {path.name}", 5_000)

@@ -21,8 +21,10 @@ by NeuroFlow itself, whatever the installed Keras version, and Keras then loads 
 as a second line.
 
 **Saving is atomic**: the model goes to a hidden temporary file in the target folder, the
-metadata is added, and only then ``os.replace`` moves it over the target. A failure at any step
-removes the temporary file and leaves an existing model untouched.
+metadata is added, and only then ``os.replace`` moves it over the target
+(:func:`neuroflow.core.atomic.write_atomically`: the old file's mode is kept, links are written
+through, stale temporary files of earlier killed saves are removed). A failure at any step removes
+the temporary file and leaves an existing model untouched.
 """
 
 from __future__ import annotations
@@ -30,13 +32,13 @@ from __future__ import annotations
 import functools
 import json
 import os
-import uuid
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from stat import S_ISREG
 from typing import Any
 
+from neuroflow.core.atomic import describe_os_error, write_atomically
 from neuroflow.core.data import TrainedModel
 from neuroflow.core.errors import ConfigureError, DataError, NeuroFlowError
 from neuroflow.core.ports import ModelSpec
@@ -136,22 +138,36 @@ def check_target(path: str, overwrite: bool) -> Path:
 
 
 def save_model(trained: TrainedModel, path: str, fmt: str, *, overwrite: bool) -> Path:
-    """Write ``trained`` to ``path`` atomically in format ``fmt`` (``"keras"`` or ``"h5"``)."""
-    target = check_target(path, overwrite)
-    temp = target.with_name(f".{target.stem}.{uuid.uuid4().hex[:12]}.tmp{target.suffix}")
+    """Write ``trained`` to ``path`` atomically in format ``fmt`` (``"keras"`` or ``"h5"``): the
+    existing file's mode is kept, a link is written through, no temporary file is left behind
+    (see :mod:`neuroflow.core.atomic`). Returns the path as given."""
     try:
+        target = check_target(path, overwrite)
+    except OSError as exc:  # e.g. a path longer than the system takes
+        raise DataError(f"could not save the model to '{path}': {describe_os_error(exc)}") from None
+    temps: list[Path] = []
+
+    def write(temp: Path) -> None:
+        temps.append(temp)
         _save_keras(trained.model, temp)
         _embed_metadata(temp, fmt, json.dumps(metadata_of(trained), sort_keys=True))
-        os.replace(temp, target)
+
+    try:
+        # The temporary name ends in the target's extension: Keras chooses the format by it.
+        write_atomically(target, write, suffix=target.suffix)
+    except NeuroFlowError as exc:
+        raise DataError(f"could not save the model to '{path}': {_after_prefix(str(exc))}") from None
     except Exception as exc:
-        temp.unlink(missing_ok=True)
-        if isinstance(exc, NeuroFlowError):
-            raise
-        raise DataError(f"could not save the model to '{path}': {_one_line(exc)}") from exc
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
+        reason = _one_line(exc)
+        for temp in temps:  # Keras and h5py name the file they were writing: that is ours, not the user's
+            reason = reason.replace(str(temp), path).replace(temp.name, Path(path).name)
+        raise DataError(f"could not save the model to '{path}': {reason}") from exc
     return target
+
+
+def _after_prefix(message: str) -> str:
+    """The reason of a "cannot save FILE: reason" message."""
+    return message.split(": ", 1)[1] if message.startswith("cannot save ") and ": " in message else message
 
 
 def _save_keras(model: Any, temp: Path) -> None:
