@@ -552,3 +552,23 @@ def test_an_image_list_that_is_a_named_pipe_is_refused_at_once(listed: Path) -> 
     with deadline(10):
         data = run(ImageListReaderNode({"csv_file": str(listed), "split_column": "split", "size": [5, 5]}))[0]["data"]
     assert [(Path(p).name, reason) for p, reason in data.skipped] == [("z.png", "a named pipe (FIFO), not an image file")]
+
+
+def test_a_class_folder_that_links_far_away_is_refused_not_walked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from neuroflow.datasets import image_folder
+
+    deep = tmp_path / "photos" / "cats"
+    for level in range(5):
+        deep = deep / f"d{level}"
+    write(deep / "a.png", png_bytes(np.zeros((4, 4), np.uint8)))
+    monkeypatch.setattr(image_folder, "MAX_DEPTH", 3)
+    with pytest.raises(DataError, match="nests folders more than 3 deep"):
+        ImageFolderReaderNode({"folder": str(tmp_path / "photos")}).configure({})
+
+
+def test_the_writer_says_which_file_is_in_the_way_of_its_folder(tmp_path: Path) -> None:
+    from neuroflow.nodes.learning.writer import create_folder
+
+    (tmp_path / "out").write_text("a file, not a folder")
+    with pytest.raises(DataError, match=r"cannot create the folder .*out/models: .*out is a file"):
+        create_folder(tmp_path / "out" / "models")

@@ -3,14 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from neuroflow.core.data import TrainedModel
-from neuroflow.core.errors import ConfigureError
+from neuroflow.core.errors import ConfigureError, DataError
 from neuroflow.core.node import ExecutionContext, Node
 from neuroflow.core.ports import ModelSpec, Port, PortType, Spec
 from neuroflow.core.settings import BoolSetting, ChoiceSetting, PathSetting
 from neuroflow.training.model_files import FILE_FILTER, FORMAT_LABELS, FORMATS, file_format, model_path
+
+
+def create_folder(folder: Path) -> None:
+    """Create ``folder`` and its parents, or say in one line why not."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        blocker = next((p for p in (folder, *folder.parents) if p.exists() and not p.is_dir()), folder)
+        raise DataError(f"cannot create the folder {folder}: {blocker} is a file") from None
+    except OSError as exc:
+        raise DataError(f"cannot create the folder {folder}: {exc.strerror or exc}") from None
 
 
 class NetworkWriterNode(Node):
@@ -59,6 +71,6 @@ class NetworkWriterNode(Node):
         fmt = file_format(path, self["format"])
         ctx.progress(None, f"saving {path}")
         if self["create_folders"]:
-            model_path(path).parent.mkdir(parents=True, exist_ok=True)
+            create_folder(model_path(path).parent)
         save_model(trained, path, fmt, overwrite=self["overwrite"])
         return {}

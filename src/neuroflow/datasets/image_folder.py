@@ -18,6 +18,10 @@ from neuroflow.core.errors import DataError
 from .image_files import FORMATS_TEXT, IMAGE_SUFFIXES
 
 _CACHE_SIZE = 16
+#: A class folder deeper or larger than this is almost surely a link to somewhere it should not
+#: go (a link to the home folder or to /): refuse rather than walk the whole disk.
+MAX_DEPTH = 24
+MAX_FILES = 5_000_000
 _cache: dict[Path, tuple[tuple[tuple[str, int], ...], FolderScan]] = {}
 
 
@@ -90,6 +94,9 @@ def _list_images(class_dir: Path, key: list[tuple[str, int]]) -> list[str]:
             dirs[:] = []
             continue
         seen.add(real)
+        if os.path.relpath(root, class_dir).count(os.sep) >= MAX_DEPTH:
+            raise DataError(f"class folder {class_dir} nests folders more than {MAX_DEPTH} deep (at {root}); "
+                            "does a link in it point to a parent folder or the whole disk?")
         key.append((root, os.stat(root).st_mtime_ns))
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         relative = os.path.relpath(root, class_dir)
@@ -98,6 +105,9 @@ def _list_images(class_dir: Path, key: list[tuple[str, int]]) -> list[str]:
                 continue
             full = os.path.join(root, name)
             found.append((os.path.normpath(os.path.join(relative, name)), full))
+            if len(found) > MAX_FILES:
+                raise DataError(f"class folder {class_dir} holds more than {MAX_FILES:,} images; "
+                                "does a link in it point to a parent folder or the whole disk?")
     found.sort()
     return [os.path.abspath(full) for _, full in found]
 
