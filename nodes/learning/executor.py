@@ -80,16 +80,7 @@ class NetworkExecutorNode(Node):
         return {"predictions": Predictions(probabilities, predicted, dataset)}
 
     def _predict(self, model: Any, x: np.ndarray, ctx: ExecutionContext) -> np.ndarray:
-        batch = self["batch_size"]
-        total = len(x)
-        units = int(model.output_shape[-1])
-        out = np.empty((total, units), dtype=np.float32)
-        for start in range(0, total, batch):
-            ctx.progress(start / total, f"{start:,} of {total:,} images")
-            stop = min(start + batch, total)
-            out[start:stop] = _predict_batch(model, x[start:stop], batch, total, units)
-        ctx.progress(1.0, f"{total:,} images")
-        return out
+        return predict(model, x, len(x), ctx, batch_size=self["batch_size"])
 
     def _predict_files(self, model: Any, dataset: Any, input_shape: tuple[int, ...], ctx: ExecutionContext) -> np.ndarray:
         """Predict images decoded by the ``tf.data`` pipeline; an image that cannot be decoded
@@ -99,25 +90,14 @@ class NetworkExecutorNode(Node):
         from neuroflow.training.pipeline import decode_failure, file_pipeline
 
         strict = dataclasses.replace(dataset, on_error="fail")
-        batch = self["batch_size"]
-        total = len(dataset)
-        units = int(model.output_shape[-1])
-        out = np.empty((total, units), dtype=np.float32)
-        pipeline = file_pipeline(strict, batch_size=batch, input_shape=input_shape, progress=ctx.progress)
-        start = 0
+        pipeline = file_pipeline(strict, batch_size=self["batch_size"], input_shape=input_shape,
+                                 progress=ctx.progress)
         try:
-            for images in pipeline:
-                ctx.progress(start / max(total, 1), f"{start:,} of {total:,} images")
-                chunk = images.numpy()
-                stop = start + len(chunk)
-                out[start:stop] = _predict_batch(model, chunk, batch, total, units)
-                start = stop
+            return predict(model, pipeline, len(dataset), ctx)
         except Exception as exc:
             if type(exc).__module__.startswith("tensorflow"):
                 raise decode_failure(strict, exc) from None
             raise
-        ctx.progress(1.0, f"{total:,} images")
-        return out
 
     @staticmethod
     def _as_probabilities(outputs: np.ndarray, ctx: ExecutionContext) -> np.ndarray:
@@ -139,10 +119,20 @@ class NetworkExecutorNode(Node):
         return (shifted / shifted.sum(axis=1, keepdims=True)).astype(np.float32)
 
 
-def _predict_batch(model: Any, chunk: np.ndarray, batch: int, total: int, units: int) -> np.ndarray:
-    """Outputs for one batch; a short last batch is padded, since a new shape would retrace."""
-    count = len(chunk)
-    if count < batch < total:
-        chunk = np.concatenate([chunk, np.zeros((batch - count, *chunk.shape[1:]), chunk.dtype)])
-    result = np.asarray(model.predict_on_batch(chunk))
-    return result[:count].reshape(count, units)
+def predict(model: Any, data: Any, total: int, ctx: ExecutionContext, batch_size: int | None = None) -> np.ndarray:
+    """The model's outputs for ``data`` (an array, or a batched ``tf.data`` pipeline).
+
+    ``model.predict`` runs under the strategy the model was trained with, so a model trained on
+    several devices also predicts on all of them; a callback reports progress per batch and
+    stops at the next batch on cancel.
+    """
+    from neuroflow.training.bridge import prediction_callback
+
+    units = int(model.output_shape[-1])
+    if total == 0:
+        return np.zeros((0, units), dtype=np.float32)
+    callback = prediction_callback(ctx, total, batch_size)
+    outputs = model.predict(data, batch_size=batch_size, verbose=0, callbacks=[callback])
+    ctx.check_cancelled()
+    ctx.progress(1.0, f"{total:,} images")
+    return np.asarray(outputs, dtype=np.float32).reshape(total, units)

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 import warnings
 from collections.abc import Mapping
 from typing import Any
 
 from neuroflow.core.data import ImageData, TrainedModel
-from neuroflow.core.errors import Cancelled, ConfigureError
+from neuroflow.core.errors import Cancelled, ConfigureError, NeuroFlowError
 from neuroflow.core.events import TrainingEnded
 from neuroflow.core.network import NetworkSpec, format_shape
 from neuroflow.core.node import ExecutionContext, Node
 from neuroflow.core.ports import DatasetSpec, ModelSpec, Port, PortType, Spec
-from neuroflow.core.settings import BoolSetting, ChoiceSetting, FloatSetting, IntSetting
+from neuroflow.core.settings import BoolSetting, ChoiceSetting, FloatSetting, IntSetting, StringSetting
 from neuroflow.training.compile import LOSS_LABELS, LOSSES, MONITORS, OPTIMIZER_LABELS, OPTIMIZERS
+from neuroflow.training.distribution import DEVICE_LABELS, DEVICE_MODES, PRECISION_LABELS, PRECISIONS
 from neuroflow.training.feeding import CLASS_WEIGHT_LABELS, CLASS_WEIGHTS, Feeding
 from neuroflow.training.schedules import SCHEDULE_LABELS, SCHEDULES, Schedule
 from neuroflow.training.shapes import needs_reshape
@@ -40,7 +42,8 @@ class NetworkLearnerNode(Node):
     #: 2 added the learning-rate schedule; older files get the constant schedule.
     #: 3 added class weights and top-k accuracy, and made "keep the best epoch" work without
     #: early stopping (off unless early stopping with restore was on).
-    version = 3
+    #: 4 added devices and precision (older files: auto and float32, as they trained before).
+    version = 4
     inputs = (
         Port("network", PortType.NETWORK, "network", help="The network's output layer."),
         Port("training", PortType.IMAGES, "training data", help="Labelled images to learn from."),
@@ -110,6 +113,18 @@ class NetworkLearnerNode(Node):
         ChoiceSetting("monitor", "Monitored metric", "val_loss", choices=MONITORS,
                       help="What early stopping and 'keep the best epoch' watch; val_ metrics need "
                            "validation data."),
+        ChoiceSetting("devices", "Devices", "auto", choices=DEVICE_MODES, choice_labels=DEVICE_LABELS,
+                      help="Auto trains on every GPU when there are several (each takes a share of "
+                           "every batch), on the one GPU when there is one, else on the CPU. The batch "
+                           "size stays the whole batch, shared among the devices. A cluster started "
+                           "with --cluster or TF_CONFIG trains on all its workers whatever this says."),
+        StringSetting("device_list", "Device list", "", visible_when=("devices", ("list",)),
+                      help="The devices to train on, e.g. 0,1 (GPU numbers) or GPU:0, GPU:2; several "
+                           "train mirrored."),
+        ChoiceSetting("precision", "Precision", "float32", choices=PRECISIONS, choice_labels=PRECISION_LABELS,
+                      help="Mixed precision computes in 16 bits and keeps float32 weights: float16 is "
+                           "up to several times faster on GPUs with Tensor Cores, bfloat16 suits recent "
+                           "CPUs and TPUs. The last layer stays float32."),
     )
 
     @classmethod
@@ -156,6 +171,10 @@ class NetworkLearnerNode(Node):
                 "dataset, set a validation split, or monitor 'loss' or 'accuracy'"
             )
         classes = len(training.class_names)
+        if self["devices"] == "list":
+            from neuroflow.training.distribution import parse_device_list
+
+            parse_device_list(self["device_list"])
         if self["top_k"] and (self["top_k"] >= classes or network.shape[0] == 1):
             raise ConfigureError(
                 f"setting 'top_k': top-{self['top_k']} accuracy needs more than {self['top_k']} classes "
@@ -210,6 +229,14 @@ class NetworkLearnerNode(Node):
         from neuroflow.training.best_epoch import best_epoch_callback
         from neuroflow.training.bridge import training_callback
         from neuroflow.training.compile import make_accuracy, make_optimizer, make_top_k
+        from neuroflow.training.distribution import (
+            cluster_failure,
+            is_cluster_error,
+            placement,
+            precision_note,
+            precision_policy,
+            unused_gpu_note,
+        )
         from neuroflow.training.feeding import fit_data
         from neuroflow.training.schedules import learning_rate, schedule_callbacks
 
@@ -226,23 +253,36 @@ class NetworkLearnerNode(Node):
         data = fit_data(training, validation, self.feeding(configured.input_shape, units), ctx.warn, ctx.progress)
         ctx.check_cancelled()
 
-        epochs = self["epochs"]
+        epochs, precision = self["epochs"], self["precision"]
         schedule, base = self.schedule(), self["learning_rate"]
+        place = placement(self["devices"], self["device_list"])
+        for note in (precision_note(precision, place), unused_gpu_note() if self["devices"] == "auto" else ""):
+            if note:
+                ctx.warn(note)
+        devices = "; ".join(part for part in (place.description, place.share(self["batch_size"])) if part)
         keras.utils.set_random_seed(self["seed"])
         prepare_network(network, ctx.progress)  # e.g. download pretrained weights, with progress
-        model = build_keras_model(network, value_range=training.value_range)
-        metrics = [make_accuracy(self["loss"], units)]
-        if self["top_k"]:
-            metrics.append(make_top_k(self["loss"], self["top_k"]))
-        model.compile(
-            optimizer=make_optimizer(self["optimizer"], learning_rate(schedule, base, epochs * data.batches),
-                                     self["momentum"]),
-            loss=self["loss"],
-            metrics=metrics,
-        )
+
+        def build() -> Any:
+            with precision_policy(precision):
+                return build_keras_model(network, value_range=training.value_range,
+                                         output_dtype=None if precision == "float32" else "float32")
+
+        with place.strategy.scope() if place.strategy is not None else contextlib.nullcontext():
+            model = build()
+            metrics = [make_accuracy(self["loss"], units)]
+            if self["top_k"]:
+                metrics.append(make_top_k(self["loss"], self["top_k"]))
+            model.compile(
+                optimizer=make_optimizer(self["optimizer"], learning_rate(schedule, base, epochs * data.batches),
+                                         self["momentum"]),
+                loss=self["loss"],
+                metrics=metrics,
+            )
         # The schedule's callbacks add the learning rate to the epoch logs the bridge reports.
         scheduling = schedule_callbacks(schedule, base, "val_loss" if data.validation is not None else "loss")
-        bridge = training_callback(ctx, epochs=epochs, batches_per_epoch=data.batches, samples=data.samples)
+        bridge = training_callback(ctx, epochs=epochs, batches_per_epoch=data.batches, samples=data.samples,
+                                   devices=devices, precision=precision)
         early = self._early_stopping(keras)
         best = best_epoch_callback(self["monitor"]) if self["restore_best"] else None
         extra = [c for c in (early, best) if c is not None]
@@ -260,6 +300,8 @@ class NetworkLearnerNode(Node):
                 )
         except BaseException as exc:
             ctx.emit(TrainingEnded(ctx.node_id, bridge.epochs_run, "failed"))
+            if is_cluster_error(exc):
+                raise NeuroFlowError(cluster_failure(exc)) from None
             if data.files and _is_tf_error(exc):
                 raise _data_problem(exc, data.files) from None
             raise
@@ -277,7 +319,13 @@ class NetworkLearnerNode(Node):
             reason += f"; kept epoch {best.best_epoch} (best {self['monitor']} {best.best:.4g})"
         ctx.emit(TrainingEnded(ctx.node_id, bridge.epochs_run, reason))
         logged = {key: [float(v) for v in values] for key, values in history.history.items()}
-        return {"model": TrainedModel(model, training.class_names, logged, reason, seconds)}
+        if place.multi_worker:
+            # The workers may end as soon as training does: what follows (predicting, saving) must
+            # not wait for them, so it gets a copy of the trained network outside the cluster.
+            local = build()
+            local.set_weights(model.get_weights())
+            model = local
+        return {"model": TrainedModel(model, training.class_names, logged, reason, seconds, devices, precision)}
 
     def feeding(self, input_shape: tuple[int, ...], output_units: int) -> Feeding:
         """How these settings shape the data handed to ``fit``."""

@@ -15,6 +15,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from .core.errors import NeuroFlowError, SettingError
 from .core.settings import PathSetting
@@ -61,6 +62,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--report", metavar="REPORT.json", help="write a JSON report of the run")
     run.add_argument("--quiet", action="store_true", help="no progress output")
+    run.add_argument("--cluster", metavar="HOST:PORT,HOST:PORT,...",
+                     help="train on several machines: every worker's address, the same list on each "
+                          "(TensorFlow's TF_CONFIG variable works too)")
+    run.add_argument("--task", type=int, default=None, metavar="N",
+                     help="with --cluster: this worker's place in the list; task 0 is the chief, which "
+                          "writes the model, report and outputs")
     run.set_defaults(handler=_run)
 
     validate = commands.add_parser("validate", help="configure every node and print a model summary")
@@ -71,10 +78,13 @@ def _parser() -> argparse.ArgumentParser:
     nodes = commands.add_parser("nodes", help="list the installed node types and their settings")
     nodes.add_argument("--brief", action="store_true", help="names only")
     nodes.set_defaults(handler=_nodes)
+
+    devices = commands.add_parser("devices", help="what TensorFlow can train on here: CPU, GPUs, CUDA build")
+    devices.set_defaults(handler=_devices)
     return parser
 
 
-_COMMANDS = ("run", "validate", "nodes")
+_COMMANDS = ("run", "validate", "nodes", "devices")
 
 
 def _load(path: str, overrides: list[str]) -> Workflow:
@@ -112,14 +122,19 @@ def _run(options: argparse.Namespace) -> int:
     from .core.executor import Executor
     from .reporting import ConsoleProgress, build_report, print_summary, write_report
 
+    cluster = _join_cluster(options)  # before anything touches TensorFlow
     workflow = _load(options.file, options.overrides)
     problem = workflow.first_problem()
     if problem:
         raise NeuroFlowError(problem)
     progress = ConsoleProgress(workflow, stream=sys.stderr, enabled=not options.quiet)
+    if cluster is not None and not cluster.is_chief:
+        return _run_worker(workflow, cluster, progress)
     result = Executor(workflow, listener=progress).run()
     progress.close()
     print_summary(workflow, result, stream=sys.stdout)
+    if cluster is not None:
+        _print_weights(workflow, cluster)
     if options.report:
         write_report(Path(options.report), build_report(workflow, result, source=options.file))
         print(f"report written to {options.report}")
@@ -131,6 +146,71 @@ def _run(options: argparse.Namespace) -> int:
             node = workflow.nodes[first[0]]
             print(f"neuroflow: error: {node.title}: {first[1]}", file=sys.stderr)
         return EXIT_FAILED
+    return 0
+
+
+def _join_cluster(options: argparse.Namespace) -> Any:
+    """The cluster placement when ``--cluster``/``--task`` or ``TF_CONFIG`` ask for one, else None."""
+    from .training.distribution import cluster_config, config_from_environment, start_cluster
+
+    if options.cluster is None and options.task is not None:
+        raise NeuroFlowError("--task goes with --cluster")
+    if options.cluster is not None:
+        if options.task is None:
+            raise NeuroFlowError("--cluster needs --task N: this worker's place in the list (0 is the chief)")
+        config = cluster_config(options.cluster, options.task)
+    else:
+        config = config_from_environment()
+    if config is None:
+        return None
+    # A worker that stops makes the others fail with one line of ours, not TensorFlow's screenful.
+    quiet_tensorflow("3")
+    place = start_cluster(config)
+    role = "the chief: it writes the results" if place.is_chief else "it trains and writes nothing"
+    print(f"neuroflow: worker {place.worker_index} of {place.workers} ({role}); {place.description}",
+          file=sys.stderr)
+    return place
+
+
+def _run_worker(workflow: Workflow, cluster: Any, progress: Any) -> int:
+    """A worker other than the chief: run what training needs, train, and stop there."""
+    from .core.executor import Executor
+
+    learners = [nid for nid, item in workflow.nodes.items() if item.type_id == "neuroflow.learning.learner"]
+    if not learners:
+        print(f"neuroflow: worker {cluster.worker_index}: nothing to train; the chief runs the workflow")
+        return 0
+    result = Executor(workflow, listener=progress).run(targets=learners)
+    progress.close()
+    if result.cancelled:
+        return 130
+    if not result.ok:
+        nid, message = next(iter({**result.not_configured, **result.failed}.items()))
+        print(f"neuroflow: error: {workflow.nodes[nid].title}: {message}", file=sys.stderr)
+        return EXIT_FAILED
+    _print_weights(workflow, cluster)
+    print(f"neuroflow: worker {cluster.worker_index}: training done; the chief (task 0) writes the model, "
+          "report and scores")
+    return 0
+
+
+def _print_weights(workflow: Workflow, cluster: Any) -> None:
+    """A checksum of every trained network's weights: equal on all workers of a healthy run."""
+    import hashlib
+
+    from .core.data import TrainedModel
+
+    for item in workflow.nodes.values():
+        trained = (item.outputs or {}).get("model")
+        if isinstance(trained, TrainedModel):
+            digest = hashlib.sha256(b"".join(w.tobytes() for w in trained.model.get_weights())).hexdigest()
+            print(f"neuroflow: worker {cluster.worker_index}: {item.title} weights sha256 {digest[:16]}")
+
+
+def _devices(options: argparse.Namespace) -> int:
+    from .training.distribution import machine_summary
+
+    print("\n".join(machine_summary()))
     return 0
 
 

@@ -92,7 +92,9 @@ class ConsoleProgress:
             self._training.add(event.node_id)
             self._epochs = event.epochs
             self._write_line(
-                f"  training on {event.samples:,} images: {event.epochs} epochs of {event.batches_per_epoch} batches"
+                f"  training on {event.samples:,} images: {event.epochs} epoch{'s' if event.epochs != 1 else ''} of "
+                f"{event.batches_per_epoch} batches"
+                + (f" on {event.devices} ({event.precision.replace('_', ' ')})" if event.devices else "")
             )
             self._epoch_started = time.perf_counter()
         elif isinstance(event, BatchEnded) and self.interactive:
@@ -265,6 +267,8 @@ def build_report(workflow: Workflow, result: RunResult, source: str = "") -> dic
         nid: {
             "epochs_run": len(next(iter(model.history.values()), [])),
             "stop_reason": model.stop_reason,
+            "devices": model.devices,
+            "precision": model.precision,
             "seconds": round(model.seconds, 3),
             "history": {key: [round(float(v), 6) for v in values] for key, values in model.history.items()},
         }

@@ -20,7 +20,15 @@ LEVEL_VARIABLE = "TF_CPP_MIN_LOG_LEVEL"
 QUIET_LEVEL = "2"
 
 
-def quiet_tensorflow() -> None:
-    """Hide TensorFlow's INFO and WARNING start-up lines unless the user set a level."""
-    if not os.environ.get(LEVEL_VARIABLE, "").strip().isdigit():
-        os.environ[LEVEL_VARIABLE] = QUIET_LEVEL
+_set_here: list[bool] = []
+
+
+def quiet_tensorflow(level: str = QUIET_LEVEL) -> None:
+    """Hide TensorFlow's INFO and WARNING start-up lines unless the user set a level.
+
+    ``level`` "3" also hides TensorFlow's ERROR lines, for when NeuroFlow reports those errors
+    itself in one line (a cluster whose worker stopped).
+    """
+    if _set_here or not os.environ.get(LEVEL_VARIABLE, "").strip().isdigit():
+        os.environ[LEVEL_VARIABLE] = level
+        _set_here.append(True)

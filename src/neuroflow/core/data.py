@@ -147,6 +147,9 @@ class TrainedModel:
     history: dict[str, list[float]] = field(default_factory=dict)
     stop_reason: str = "completed"
     seconds: float = 0.0
+    #: Where it trained ("CPU", "2 GPUs, mirrored: ...") and in which precision.
+    devices: str = ""
+    precision: str = "float32"
 
     @property
     def spec(self) -> ModelSpec:

@@ -45,6 +45,9 @@ class TrainingStarted:
     epochs: int
     batches_per_epoch: int
     samples: int
+    #: Which devices train ("CPU", "2 GPUs, mirrored: ...") and how a batch is shared among them.
+    devices: str = ""
+    precision: str = "float32"
 
 
 @dataclass(frozen=True)

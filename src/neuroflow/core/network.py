@@ -201,12 +201,18 @@ def prepare_network(spec: NetworkSpec, progress: Callable[[float | None, str], N
 
 
 def build_keras_model(
-    spec: NetworkSpec, *, name: str = "neuroflow_network", value_range: ValueRange = (0.0, 255.0)
+    spec: NetworkSpec,
+    *,
+    name: str = "neuroflow_network",
+    value_range: ValueRange = (0.0, 255.0),
+    output_dtype: str | None = None,
 ) -> Any:
     """Build a functional ``keras.Model`` from a network spec (imports Keras lazily).
 
     ``value_range`` is the range of the pixel values the model will be fed (the training
     data's); it fills in every :data:`INPUT_RANGE` placeholder and reaches custom builders.
+    ``output_dtype`` gives the network's last layer its own dtype policy: under mixed precision
+    it stays ``"float32"`` so that the probabilities it outputs are exact.
     """
     import keras
 
@@ -225,6 +231,8 @@ def build_keras_model(
         else:
             if layer.needs_input_range():
                 _fill_input_range(spec, layer, config, value_range)
+            if output_dtype is not None and layer.id == spec.output:
+                config["dtype"] = output_dtype
             keras_layer = getattr(keras.layers, layer.class_name)(name=layer.keras_name, **config)
             tensor = keras_layer(args if len(args) > 1 else args[0])
         tensors[layer.id] = tensor

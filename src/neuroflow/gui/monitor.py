@@ -704,7 +704,10 @@ class TrainingMonitor(QWidget):
         self._batches = max(1, event.batches_per_epoch)
         self._epoch, self._batch = 1, 0
         self._started_at = self._clock()
-        self._status = f"Training {self._describe_node(event.node_id)} on {event.samples:,} images"
+        where = device_text(event)
+        self._status = f"Training {self._describe_node(event.node_id)} on {event.samples:,} images" + (
+            f" · {where}" if where else "")
+        self.status_label.setToolTip(where)
         for chart in (self.accuracy_chart, self.loss_chart):
             chart.set_epoch_range(self._epochs)
         self.stop_button.setEnabled(True)
@@ -874,3 +877,12 @@ __all__ = [
     "accuracy_key",
     "format_duration",
 ]
+
+
+def device_text(event: TrainingStarted) -> str:
+    """Where training runs, as the monitor and the command line say it ("CPU, float32")."""
+    devices = getattr(event, "devices", "") or ""
+    precision = getattr(event, "precision", "float32") or "float32"
+    if not devices:
+        return ""
+    return f"{devices}, {precision.replace('_', ' ')}"

@@ -18,16 +18,21 @@ import time
 from typing import Any
 
 from neuroflow.core.errors import Cancelled
-from neuroflow.core.events import BatchEnded, EpochEnded, TrainingStarted
+from neuroflow.core.events import BatchEnded, EpochEnded, NodeProgress, TrainingStarted
 from neuroflow.core.node import ExecutionContext
 
 #: Seconds between two progress reports (batch events are not throttled).
 PROGRESS_INTERVAL = 0.1
 
 
-def training_callback(ctx: ExecutionContext, *, epochs: int, batches_per_epoch: int, samples: int) -> Any:
+def training_callback(
+    ctx: ExecutionContext, *, epochs: int, batches_per_epoch: int, samples: int, devices: str = "",
+    precision: str = "float32",
+) -> Any:
     """A ``keras.callbacks.Callback`` reporting to ``ctx``; see the module docstring."""
-    return _bridge_class()(ctx, epochs, batches_per_epoch, samples)
+    bridge = _bridge_class()(ctx, epochs, batches_per_epoch, samples)
+    bridge.devices, bridge.precision = devices, precision
+    return bridge
 
 
 def _numbers(logs: dict[str, Any] | None) -> dict[str, float]:
@@ -52,12 +57,16 @@ def _bridge_class() -> type:
             self.stopped_by_user = False
             #: Epochs that reached their end (a stopped epoch counts).
             self.epochs_run = 0
+            #: What the TrainingStarted event says about devices and precision.
+            self.devices = ""
+            self.precision = "float32"
             self._epoch = 1
             self._epoch_started = 0.0
             self._next_progress = 0.0
 
         def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
-            self.ctx.emit(TrainingStarted(self.ctx.node_id, self.epochs, self.batches, self.samples))
+            self.ctx.emit(TrainingStarted(self.ctx.node_id, self.epochs, self.batches, self.samples,
+                                          self.devices, self.precision))
 
         def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
             self._epoch = epoch + 1
@@ -99,3 +108,38 @@ def _bridge_class() -> type:
                 self.stopped_by_user = True
 
     return TrainingBridge
+
+
+def prediction_callback(ctx: ExecutionContext, total: int, batch_size: int | None) -> Any:
+    """A callback for ``model.predict``: progress per batch, stop at the next batch on cancel."""
+    return _prediction_class()(ctx, total, batch_size)
+
+
+@functools.cache
+def _prediction_class() -> type:
+    import keras
+
+    class PredictionProgress(keras.callbacks.Callback):
+        def __init__(self, ctx: ExecutionContext, total: int, batch_size: int | None) -> None:
+            super().__init__()
+            self.ctx, self.total, self.batch_size = ctx, total, batch_size
+            self._next = 0.0
+
+        def on_predict_begin(self, logs: dict[str, Any] | None = None) -> None:
+            self.ctx.emit(NodeProgress(self.ctx.node_id, 0.0, f"0 of {self.total:,} images"))
+            self._next = time.perf_counter() + PROGRESS_INTERVAL
+
+        def on_predict_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+            if self.ctx.token.cancelled:
+                self.model.stop_predicting = True
+                return
+            now = time.perf_counter()
+            if now < self._next:
+                return
+            self._next = now + PROGRESS_INTERVAL
+            done = min((batch + 1) * self.batch_size, self.total) if self.batch_size else None
+            fraction = done / self.total if done is not None else None
+            text = f"{done:,} of {self.total:,} images" if done is not None else f"batch {batch + 1}"
+            self.ctx.emit(NodeProgress(self.ctx.node_id, fraction, text))
+
+    return PredictionProgress

@@ -176,7 +176,7 @@ def _light(value: Any, key: Key) -> Any:
         return Predictions(value.probabilities, value.predicted, _light(value.dataset, (*key, "dataset")))
     if isinstance(value, TrainedModel):
         return TrainedModel(ModelInfo.of(value.model), value.class_names, dict(value.history),
-                            value.stop_reason, value.seconds)
+                            value.stop_reason, value.seconds, value.devices, value.precision)
     return value  # scores, file lists, network descriptions: plain data already
 
 
