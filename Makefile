@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 FLAGSHIP := workflows/mnist_cnn.workflow
 
-.PHONY: install run demo transfer-demo test lint fuzz benchmark benchmark-data benchmark-gui reference screenshot xvfb clean
+.PHONY: install install-gpu run demo transfer-demo test lint fuzz benchmark benchmark-data benchmark-gui reference screenshot xvfb clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +16,15 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+## install-gpu: the environment with TensorFlow for NVIDIA GPUs in place of tensorflow-cpu (Linux)
+install-gpu: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[test,dev,gpu]"
+	$(BIN)/python -m pip uninstall --quiet -y tensorflow-cpu
+	# tensorflow-cpu owned the same files: put the CUDA build's back
+	$(BIN)/python -m pip install --quiet --force-reinstall --no-deps \
+		"tensorflow==$$($(BIN)/python -c 'import importlib.metadata as m; print(m.version("tensorflow"))')"
+	$(BIN)/neuroflow devices
 
 ## run: the editor with the flagship workflow (headless run of it when there is no display)
 run: $(STAMP)
@@ -54,6 +63,10 @@ benchmark: $(STAMP)
 ## benchmark-data: training from 20,000 RGB JPEGs, NeuroFlow's pipeline against Keras's (speed, memory; long)
 benchmark-data: $(STAMP)
 	$(BIN)/python benchmarks/data_pipeline.py
+
+## benchmark-distributed: one device, two mirrored devices, two workers on loopback (s/epoch, accuracy)
+benchmark-distributed: $(STAMP)
+	$(BIN)/python benchmarks/distributed.py
 
 ## reference: the article networks on full data, NeuroFlow against plain Keras -> docs/results.md (long)
 reference: $(STAMP)
