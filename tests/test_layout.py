@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import pytest
 from toy_nodes import toy_registry
 
+from neuroflow.core import fileformat
 from neuroflow.core.layout import (
     SPACING,
     Link,
@@ -17,6 +19,7 @@ from neuroflow.core.layout import (
 )
 from neuroflow.core.workflow import Workflow
 
+WORKFLOWS = Path(__file__).resolve().parents[1] / "workflows"
 Box = tuple[float, float, float, float]
 
 
@@ -185,3 +188,10 @@ def test_arranging_keeps_the_top_left_corner_and_changes_nothing_itself() -> Non
     assert positions["s2"][0] < positions["sum"][0] and positions["s1"][1] < positions["s2"][1]
     only = arrange_workflow(workflow, ["s1", "d"])
     assert set(only) == {"s1", "d"} and only["s1"] == (500.0, 10.0) and only["d"][1] == 10.0
+
+
+@pytest.mark.parametrize("path", sorted(WORKFLOWS.glob("*.workflow")), ids=lambda p: p.stem)
+def test_the_shipped_workflows_are_laid_out_by_arrange(path: Path) -> None:
+    workflow = fileformat.load(path, strict=False)
+    expected = arrange_workflow(workflow, origin=(0.0, 0.0))
+    assert {nid: item.position for nid, item in workflow.nodes.items()} == expected
