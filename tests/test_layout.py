@@ -186,7 +186,7 @@ def test_arranging_keeps_the_top_left_corner_and_changes_nothing_itself() -> Non
     assert min(x for x, _ in positions.values()) == -50.0 and min(y for _, y in positions.values()) == 10.0
     assert positions["s1"][0] < positions["d"][0] < positions["sum"][0]
     assert positions["s2"][0] < positions["sum"][0] and positions["s1"][1] < positions["s2"][1]
-    only = arrange_workflow(workflow, ["s1", "d"])
+    only = arrange_workflow(workflow, iter(["s1", "d"]))
     assert set(only) == {"s1", "d"} and only["s1"] == (500.0, 10.0) and only["d"][1] == 10.0
 
 

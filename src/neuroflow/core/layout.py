@@ -188,7 +188,8 @@ def arrange_workflow(
     corner the nodes had, so arranging a selection leaves it where it was. Nothing is changed:
     the caller applies the positions (the editor as one undoable step).
     """
-    ids = [nid for nid in workflow.nodes if node_ids is None or nid in set(node_ids)]
+    wanted = None if node_ids is None else set(node_ids)
+    ids = [nid for nid in workflow.nodes if wanted is None or nid in wanted]
     if not ids:
         return {}
     if origin is None:
