@@ -190,6 +190,18 @@ def test_arranging_keeps_the_top_left_corner_and_changes_nothing_itself() -> Non
     assert set(only) == {"s1", "d"} and only["s1"] == (500.0, 10.0) and only["d"][1] == 10.0
 
 
+def test_arranging_near_the_edge_of_the_canvas_keeps_positions_a_file_can_hold(tmp_path: Path) -> None:
+    workflow = toy_workflow()
+    workflow.nodes["sum"].position = (999_990.0, -999_999.0)
+    positions = arrange_workflow(workflow, origin=(999_990.0, -1_000_000.0))
+    for node_id, position in positions.items():
+        workflow.nodes[node_id].position = position
+    assert max(x for x, _ in positions.values()) == 1_000_000.0
+    assert min(y for _, y in positions.values()) == -1_000_000.0
+    fileformat.save(workflow, tmp_path / "edge.workflow")
+    assert fileformat.load(tmp_path / "edge.workflow", toy_registry()).nodes["sum"].position == positions["sum"]
+
+
 @pytest.mark.parametrize("path", sorted(WORKFLOWS.glob("*.workflow")), ids=lambda p: p.stem)
 def test_the_shipped_workflows_are_laid_out_by_arrange(path: Path) -> None:
     workflow = fileformat.load(path, strict=False)

@@ -185,8 +185,9 @@ def arrange_workflow(
     """New positions for ``node_ids`` (default: every node), laid out among themselves.
 
     Only the wires among those nodes count. Without ``origin`` the layout keeps the top-left
-    corner the nodes had, so arranging a selection leaves it where it was. Nothing is changed:
-    the caller applies the positions (the editor as one undoable step).
+    corner the nodes had, so arranging a selection leaves it where it was - moved in just
+    enough to stay within the positions a file may hold. Nothing is changed: the caller
+    applies the positions (the editor as one undoable step).
     """
     wanted = None if node_ids is None else set(node_ids)
     ids = [nid for nid in workflow.nodes if wanted is None or nid in wanted]
@@ -199,7 +200,14 @@ def arrange_workflow(
         for nid in ids:
             node = workflow.nodes[nid].node
             sizes[nid] = default_size(max(len(node.inputs), len(node.outputs), 1), spacing)
-    return layered_layout(ids, workflow_links(workflow, ids), sizes, origin=origin, spacing=spacing)
+    positions = layered_layout(ids, workflow_links(workflow, ids), sizes, spacing=spacing)
+    from .fileformat import MAX_POSITION  # the file format imports the workflow, which may import this
+
+    shift = []
+    for axis in (0, 1):
+        extent = max(p[axis] for p in positions.values())
+        shift.append(min(max(origin[axis], -MAX_POSITION), MAX_POSITION - extent))
+    return {nid: (round(x + shift[0], 1), round(y + shift[1], 1)) for nid, (x, y) in positions.items()}
 
 
 # -- the layout of one connected component --------------------------------------------------------
