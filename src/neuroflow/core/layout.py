@@ -468,6 +468,7 @@ class _Layout:
         return self.spacing.wire_gap if dummies == 2 else (self.spacing.row_gap + self.spacing.wire_gap) / 2
 
     def positions(self) -> dict[int, Point]:
+        """Top-left corners of the real nodes (the caller's numbers), the highest at y = 0."""
         columns = self._order()
         pred = self._align(columns)
         block = [0] * self.total
