@@ -158,7 +158,8 @@ def test_flagship_ids_and_a_tidy_left_to_right_layout(name: str) -> None:
     nodes = {node["id"]: node for node in data["nodes"]}
     layout = {key: tuple(value) for key, value in data["layout"].items()}
     assert FLAGSHIP_IDS <= set(nodes) and set(layout) == set(nodes)
-    # the network is one chain from "input", read left to right in rows from the top, above the data
+    # laid out by Arrange: the network is one straight row from "input", read left to right, with
+    # the readers in the first column, the data rows below and the learning nodes on the right
     chain, links = ["input"], {c["from"].split(".")[0]: c["to"].split(".")[0] for c in data["connections"]
                                if c["from"].endswith(".network")}
     while chain[-1] in links:
@@ -167,17 +168,18 @@ def test_flagship_ids_and_a_tidy_left_to_right_layout(name: str) -> None:
     network = chain[:-1]
     for before, after in zip(network, network[1:], strict=False):
         (x1, y1), (x2, y2) = layout[before], layout[after]
-        assert (y2 == y1 and x2 - x1 >= 200) or (y2 > y1 and x2 == layout["input"][0]), (before, after)
-    rows = sorted({layout[nid][1] for nid in network})
-    assert len(rows) <= 3 and max(rows) < layout["train_reader"][1] < layout["test_reader"][1]
+        assert y2 == y1 and x2 - x1 >= 200, (before, after)
+    assert layout["input"][0] == layout["train_reader"][0] == layout["test_reader"][0] == 0.0
+    assert layout["input"][1] < layout["train_reader"][1] < layout["test_reader"][1]
+    assert layout["train_norm"][1] == layout["train_reader"][1] < layout["test_norm"][1] == layout["test_reader"][1]
     assert layout["learner"][0] > max(layout[nid][0] for nid in network)
-    assert layout["learner"][0] > layout["train_norm"][0]
     assert layout["executor"][0] > layout["learner"][0] and layout["scorer"][0] > layout["executor"][0]
-    # no two nodes overlap (nodes are at most ~200 x 150 scene pixels)
+    assert layout["writer"][0] > layout["learner"][0]
+    # no two nodes overlap (the layout's node size: at most 200 x 156 scene pixels)
     points = list(layout.values())
     for i, (x1, y1) in enumerate(points):
         for x2, y2 in points[i + 1:]:
-            assert abs(x1 - x2) >= 200 or abs(y1 - y2) >= 200
+            assert abs(x1 - x2) >= 200 or abs(y1 - y2) >= 110
     for nid in network[1:]:
         label = nodes[nid]["label"]
         assert label and label != nodes[nid]["type"], nid

@@ -25,18 +25,11 @@ from pathlib import Path
 from typing import Any
 
 from neuroflow.core import fileformat
+from neuroflow.core.layout import arrange_workflow
 from neuroflow.core.workflow import Workflow
 
 REPO = Path(__file__).resolve().parents[1]
 WORKFLOWS = REPO / "workflows"
-
-#: Layout grid (scene pixels), the flagship's: network row above, train and test data rows below.
-STEP = 220.0
-NETWORK_Y = -300.0
-TRAIN_Y = 0.0
-TEST_Y = 260.0
-DATA_STEP = 260.0
-ROW_STEP = 200.0
 
 
 @dataclass(frozen=True)
@@ -57,8 +50,6 @@ class Reference:
     dataset: str  # "digits" or "fashion"
     layers: tuple[Layer, ...]
     learner: Mapping[str, Any]
-    #: Layers per row of the canvas; a long network wraps into rows (one row when empty).
-    rows: tuple[int, ...] = ()
 
     @property
     def file(self) -> str:
@@ -130,7 +121,6 @@ REFERENCES: tuple[Reference, ...] = (
          conv("conv1", 16, 2), conv("conv2", 16, 2), max_pool("pool1"), conv("conv3", 32, 2),
          conv("conv4", 32, 2), max_pool("pool2"), FLATTEN, dense("dense", 100, "relu"), OUTPUT),
         learner("adam", 0.001, epochs=30, batch_size=32, lr_schedule="cosine"),
-        rows=(6, 6),
     ),
     # Keras's mnist_cnn example, rebuilt in DLHUB: Adadelta, batch 128, 12 epochs (99.25%; DLHUB ~99%).
     # Those settings give 99.08% with seed 42; shipped (docs/results.md): shifted training images
@@ -142,7 +132,6 @@ REFERENCES: tuple[Reference, ...] = (
          conv("conv1", 32, 3), conv("conv2", 64, 3), max_pool("pool"), dropout("dropout1", 0.25),
          FLATTEN, dense("dense", 128, "relu"), dropout("dropout2", 0.5), OUTPUT),
         learner("adam", 0.001, epochs=15, batch_size=128, lr_schedule="cosine"),
-        rows=(5, 5),
     ),
     # Keras's first dense network on flattened MNIST: RMSprop, batch 128 (97.75% after 5 epochs).
     Reference(
@@ -166,46 +155,40 @@ REFERENCES: tuple[Reference, ...] = (
          max_pool("pool2"), dropout("dropout2", 0.25),
          FLATTEN, dense("dense", 256, "relu"), batch_norm("bn5"), dropout("dropout3", 0.5), OUTPUT),
         learner("adam", 0.0005, epochs=12, batch_size=128),
-        rows=(7, 6, 5),  # input and block 1, block 2, the classifier head
     ),
 )
 BY_NAME = {reference.name: reference for reference in REFERENCES}
 
 
 def build(reference: Reference) -> Workflow:
-    """The workflow of ``reference``, laid out like the flagship and with the flagship's node ids."""
+    """The workflow of ``reference`` with the flagship's node ids, laid out by the editor's Arrange."""
     title = "MNIST" if reference.dataset == "digits" else "Fashion-MNIST"
     workflow = Workflow()
     with workflow.bulk_edit():
-        for split, y in (("train", TRAIN_Y), ("test", TEST_Y)):
+        for split in ("train", "test"):
             workflow.add_node(
                 "neuroflow.data.mnist_reader", node_id=f"{split}_reader", label=f"{title} {split}",
                 settings={"dataset": reference.dataset, "split": split, "data_folder": "", "limit": 0,
                           "download": True, "mirror": ""},
-                position=(0.0, y),
             )
             workflow.add_node(
                 "neuroflow.data.normalizer", node_id=f"{split}_norm", label=f"Normalize {split}",
-                settings={"range": "0..1"}, position=(DATA_STEP, y),
+                settings={"range": "0..1"},
             )
-        positions = network_positions(reference)
-        for layer, position in zip(reference.layers, positions, strict=True):
+        for layer in reference.layers:
             workflow.add_node(
                 f"neuroflow.layers.{layer.kind}", node_id=layer.id, label=layer.label,
-                settings=dict(layer.settings), position=position,
+                settings=dict(layer.settings),
             )
-        learner_x = max(max(x for x, _ in positions) + STEP + 40.0, 5 * DATA_STEP + 60.0)
         workflow.add_node("neuroflow.learning.learner", node_id="learner", label="Network Learner",
-                          settings=dict(reference.learner), position=(learner_x, TRAIN_Y))
+                          settings=dict(reference.learner))
         workflow.add_node("neuroflow.learning.executor", node_id="executor", label="Network Executor",
-                          settings={"batch_size": 256}, position=(learner_x + DATA_STEP, TEST_Y))
-        workflow.add_node("neuroflow.learning.scorer", node_id="scorer", label="Scorer",
-                          position=(learner_x + 2 * DATA_STEP, TEST_Y))
+                          settings={"batch_size": 256})
+        workflow.add_node("neuroflow.learning.scorer", node_id="scorer", label="Scorer")
         workflow.add_node(
             "neuroflow.learning.writer", node_id="writer", label="Network Writer",
             settings={"path": f"out/{reference.name}.keras", "format": "auto", "overwrite": True,
                       "create_folders": True},
-            position=(learner_x + DATA_STEP, TRAIN_Y),
         )
         for split in ("train", "test"):
             workflow.connect(f"{split}_reader", "data", f"{split}_norm", "data")
@@ -217,19 +200,9 @@ def build(reference: Reference) -> Workflow:
         workflow.connect("test_norm", "data", "executor", "images")
         workflow.connect("executor", "predictions", "scorer", "predictions")
         workflow.connect("learner", "model", "writer", "model")
+    for node_id, position in arrange_workflow(workflow, origin=(0.0, 0.0)).items():
+        workflow.nodes[node_id].position = position
     return workflow
-
-
-def network_positions(reference: Reference) -> list[tuple[float, float]]:
-    """Layer positions: left to right in rows; the last row sits just above the data rows."""
-    rows = reference.rows or (len(reference.layers),)
-    if sum(rows) != len(reference.layers):
-        raise ValueError(f"{reference.name}: rows {rows} do not add up to {len(reference.layers)} layers")
-    positions = []
-    for row, count in enumerate(rows):
-        y = NETWORK_Y - (len(rows) - 1 - row) * ROW_STEP
-        positions += [(column * STEP, y) for column in range(count)]
-    return positions
 
 
 def fashion_folder() -> Path:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from neuroflow.core import fileformat
+from neuroflow.core.layout import arrange_workflow
 from neuroflow.core.workflow import Workflow
 
 REPO = Path(__file__).resolve().parents[1]
@@ -30,31 +31,30 @@ TARGET = REPO / "workflows" / "transfer_learning.workflow"
 SIZE = [96, 96]
 CLASSES = 10
 
-#: (id, type, label, settings, position) - the network row above, the data row below.
-NODES: list[tuple[str, str, str, dict[str, Any], tuple[float, float]]] = [
+#: (id, type, label, settings); positions come from the editor's Arrange.
+NODES: list[tuple[str, str, str, dict[str, Any]]] = [
     ("reader", "neuroflow.data.image_folder_reader", "Photos", {
         "folder": "data/clothes", "size": SIZE, "color_mode": "auto", "resize_mode": "crop",
         "on_error": "skip", "cache": "memory",
-    }, (0.0, 190.0)),
+    }),
     ("split", "neuroflow.data.partitioning", "Train / test split", {
         "mode": "fraction", "fraction": 0.8, "stratified": True, "sampling": "random", "seed": 42,
-    }, (250.0, 190.0)),
+    }),
     ("pretrained", "neuroflow.layers.pretrained_network", "MobileNetV2 (ImageNet)", {
         "architecture": "MobileNetV2", "input_size": SIZE, "weights": "imagenet", "trainable": "frozen",
-    }, (0.0, 0.0)),
-    ("pool", "neuroflow.layers.global_average_pooling2d", "Global average pooling", {}, (310.0, 0.0)),
-    ("dropout", "neuroflow.layers.dropout", "Dropout 0.2", {"rate": 0.2}, (610.0, 0.0)),
-    ("output", "neuroflow.layers.dense", "Dense softmax", {"units": CLASSES, "activation": "softmax"},
-     (840.0, 0.0)),
+    }),
+    ("pool", "neuroflow.layers.global_average_pooling2d", "Global average pooling", {}),
+    ("dropout", "neuroflow.layers.dropout", "Dropout 0.2", {"rate": 0.2}),
+    ("output", "neuroflow.layers.dense", "Dense softmax", {"units": CLASSES, "activation": "softmax"}),
     ("learner", "neuroflow.learning.learner", "Network Learner", {
         "optimizer": "adam", "learning_rate": 0.001, "epochs": 5, "batch_size": 32,
         "validation_split": 0.1, "restore_best": True, "monitor": "val_accuracy", "seed": 42,
-    }, (560.0, 190.0)),
-    ("executor", "neuroflow.learning.executor", "Network Executor", {}, (870.0, 350.0)),
-    ("scorer", "neuroflow.learning.scorer", "Scorer", {}, (1130.0, 350.0)),
+    }),
+    ("executor", "neuroflow.learning.executor", "Network Executor", {}),
+    ("scorer", "neuroflow.learning.scorer", "Scorer", {}),
     ("writer", "neuroflow.learning.writer", "Network Writer", {
         "path": "out/transfer_learning.keras", "overwrite": True,
-    }, (870.0, 190.0)),
+    }),
 ]
 CONNECTIONS = [
     ("reader", "data", "split", "data"),
@@ -73,10 +73,12 @@ CONNECTIONS = [
 def build() -> Workflow:
     workflow = Workflow()
     with workflow.bulk_edit():
-        for node_id, type_id, label, settings, position in NODES:
-            workflow.add_node(type_id, settings=settings, label=label, node_id=node_id, position=position)
+        for node_id, type_id, label, settings in NODES:
+            workflow.add_node(type_id, settings=settings, label=label, node_id=node_id)
         for source, source_port, target, target_port in CONNECTIONS:
             workflow.connect(source, source_port, target, target_port)
+    for node_id, position in arrange_workflow(workflow, origin=(0.0, 0.0)).items():
+        workflow.nodes[node_id].position = position
     return workflow
 
 

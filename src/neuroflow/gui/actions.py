@@ -47,6 +47,8 @@ SPECS: tuple[ActionSpec, ...] = (
     ActionSpec("reset", "Reset", "reset", ("F8",),
                "Reset the selected nodes (or all) and everything downstream, dropping their results (F8)"),
     ActionSpec("fit", "Fit to View", "fit", ("Ctrl+0",), "Zoom to show the whole workflow (Ctrl+0)"),
+    ActionSpec("arrange", "Arran&ge", "arrange", ("Ctrl+L",),
+               "Lay out the workflow, or the selected nodes, left to right along the wires (Ctrl+L)"),
     ActionSpec("open_view", "Open Result View", None, ("Ctrl+Return",), "Show the results of the selected node"),
     ActionSpec("about", "&About NeuroFlow", "app", (), "About NeuroFlow"),
 )

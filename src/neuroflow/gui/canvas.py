@@ -811,6 +811,16 @@ class Canvas(QObject):
             x, y = x + 30, y + 30
         return round(x, 1), round(y, 1)
 
+    def node_sizes(self, ids: Iterable[str]) -> dict[str, tuple[float, float]]:
+        """The drawn (width, height) of the given nodes, for the automatic layout."""
+        sizes = {}
+        for core_id in ids:
+            ng_node = self._views.get(core_id)
+            if ng_node is not None:
+                rect = ng_node.view.boundingRect()
+                sizes[core_id] = (rect.width(), rect.height())
+        return sizes
+
     def node_view(self, core_id: str) -> NeuroNodeItem:
         return self._views[core_id].view
 

@@ -249,9 +249,9 @@ class MoveNodes(EditCommand):
     """Positions only: moving never resets a node (layout is not semantics)."""
 
     def __init__(self, workflow: Workflow, notify: Callable[[], None],
-                 moves: dict[str, tuple[tuple[float, float], tuple[float, float]]]) -> None:
+                 moves: dict[str, tuple[tuple[float, float], tuple[float, float]]], verb: str = "Move") -> None:
         count = len(moves)
-        super().__init__(workflow, notify, f"Move {count} node{'s' if count != 1 else ''}")
+        super().__init__(workflow, notify, f"{verb} {count} node{'s' if count != 1 else ''}")
         self.moves = moves
 
     def apply(self) -> None:

@@ -260,8 +260,9 @@ class Document(QObject):
         return self._push(SetLabel(self.workflow, self._notify, node_id, label))
 
     def move_nodes(self, positions: Mapping[str, tuple[float, float]],
-                   previous: Mapping[str, tuple[float, float]] | None = None) -> bool:
-        """Record new positions (layout only, allowed even while executing)."""
+                   previous: Mapping[str, tuple[float, float]] | None = None, *, verb: str = "Move") -> bool:
+        """Record new positions as one undoable step (layout only, allowed even while executing);
+        ``verb`` names the step in the undo history ("Arrange 12 nodes")."""
         moves = {}
         for node_id, new in positions.items():
             item = self.workflow.nodes.get(node_id)
@@ -273,7 +274,7 @@ class Document(QObject):
                 moves[node_id] = ((float(old[0]), float(old[1])), new)
         if not moves:
             return False
-        command = MoveNodes(self.workflow, self._notify, moves)
+        command = MoveNodes(self.workflow, self._notify, moves, verb)
         command.apply_first()
         self.undo_stack.push(command)
         return True

@@ -207,6 +207,17 @@ def _fit(p: QPainter) -> None:
     p.drawRoundedRect(QRectF(8.5, 9, 7, 6), 1.5, 1.5)
 
 
+def _arrange(p: QPainter) -> None:
+    """Three boxes in two tidy columns, wired left to right."""
+    p.setPen(_pen(INK, 1.4))
+    for y in (6.5, 17.5):
+        p.drawLine(QPointF(9, y), QPointF(15, 12))
+    p.setPen(_pen(INK, 1.6))
+    p.setBrush(QColor(theme.ACCENT_SOFT))
+    for x, y in ((2.5, 3.5), (2.5, 14.5), (15, 9)):
+        p.drawRoundedRect(QRectF(x, y, 6.5, 6), 1.5, 1.5)
+
+
 def _app(p: QPainter) -> None:
     """Three nodes wired into one: the NeuroFlow mark."""
     p.setPen(_pen(QColor("#475569"), 1.8))
@@ -234,6 +245,7 @@ _PAINTERS: dict[str, Painter] = {
     "cancel": _cancel,
     "reset": _reset,
     "fit": _fit,
+    "arrange": _arrange,
     "app": _app,
 }
 

@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 from neuroflow.core.errors import NeuroFlowError
 from neuroflow.core.events import NodeProgress, NodeState, NodeStateChanged, TrainingStarted
 from neuroflow.core.executor import RunResult
+from neuroflow.core.layout import arrange_workflow
 from neuroflow.core.node import MissingNode
 from neuroflow.core.registry import Registry
 
@@ -106,7 +107,7 @@ class MainWindow(QMainWindow):
         self.canvas.set_context_actions([
             self.act["execute_selected"], self.act["open_view"], self.act["reset"], None,
             self.act["cut"], self.act["copy"], self.act["paste"], self.act["delete"], None,
-            self.act["select_all"], self.act["fit"], None, self.act["undo"], self.act["redo"],
+            self.act["select_all"], self.act["arrange"], self.act["fit"], None, self.act["undo"], self.act["redo"],
         ])
         self.resize(1600, 1000)
         self._restore_layout()
@@ -203,6 +204,7 @@ class MainWindow(QMainWindow):
         edit_menu.addActions([a["cut"], a["copy"], a["paste"], a["delete"]])
         edit_menu.addSeparator()
         edit_menu.addAction(a["select_all"])
+        edit_menu.addAction(a["arrange"])
         run_menu = bar.addMenu("&Run")
         run_menu.addActions([a["execute_all"], a["execute_selected"], a["cancel"]])
         run_menu.addSeparator()
@@ -224,7 +226,7 @@ class MainWindow(QMainWindow):
         bar.setIconSize(QSize(24, 24))
         bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
         for group in (("new", "open", "save"), ("undo", "redo"), ("cut", "copy", "paste", "delete"),
-                      ("execute_all", "execute_selected", "cancel", "reset"), ("fit",)):
+                      ("execute_all", "execute_selected", "cancel", "reset"), ("arrange", "fit")):
             for name in group:
                 bar.addAction(a[name])
             bar.addSeparator()
@@ -256,7 +258,7 @@ class MainWindow(QMainWindow):
             "quit": self.close, "undo": doc.undo, "redo": doc.redo, "cut": self.cut, "copy": self.copy,
             "paste": self.paste, "delete": self.delete_selected, "select_all": self.canvas.select_all,
             "execute_all": self.execute_all, "execute_selected": self.execute_selected,
-            "cancel": self.cancel_run, "reset": self.reset, "fit": self.canvas.fit,
+            "cancel": self.cancel_run, "reset": self.reset, "fit": self.canvas.fit, "arrange": self.arrange,
             "open_view": self.open_selected_view, "about": self.about,
         }
         for name, handler in handlers.items():
@@ -544,6 +546,22 @@ class MainWindow(QMainWindow):
         ids = self.document.paste(text, (offset, offset))
         if ids:
             self.canvas.select(ids)
+
+    def arrange(self) -> bool:
+        """Lay out the selected nodes (two or more) or the whole workflow, as one undoable step,
+        then fit the view. Moving is layout only, so it is allowed while a run goes on."""
+        selected = self.canvas.selected_ids()
+        ids = selected if len(selected) >= 2 else list(self.document.workflow.nodes)
+        if not ids:
+            self.statusBar().showMessage("Nothing to arrange: the workflow is empty", 5_000)
+            return False
+        positions = arrange_workflow(self.document.workflow, ids, self.canvas.node_sizes(ids))
+        moved = self.document.move_nodes(positions, verb="Arrange")
+        self.canvas.fit()
+        what = f"the {len(ids)} selected nodes" if len(selected) >= 2 else "the workflow"
+        self.statusBar().showMessage(f"Arranged {what}" if moved else f"{what[0].upper()}{what[1:]} is arranged already",
+                                     5_000)
+        return moved
 
     # -- execution --------------------------------------------------------------------------------
     def execute_all(self) -> bool:
