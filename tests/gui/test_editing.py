@@ -11,11 +11,13 @@ import json
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QCheckBox, QComboBox, QLineEdit, QSpinBox
+from PySide6.QtWidgets import QCheckBox, QComboBox, QLineEdit
 
 from neuroflow.core import fileformat
 from neuroflow.core.events import NodeState
 from neuroflow.gui.mime import encode_node_type
+from neuroflow.gui.settings_form import IntField
+from neuroflow.gui.spin_box import IntSpinBox
 
 pytestmark = pytest.mark.gui
 
@@ -51,8 +53,16 @@ def build_chain(window) -> tuple[str, str, str]:
     return ids[0], ids[1], ids[2]
 
 
-def spin(window, name: str) -> QSpinBox:
-    return window.properties.form.fields[name].widget
+def spin(window, name: str) -> IntField:
+    """An integer setting's field; ``setValue`` types a number and finishes editing."""
+    return window.properties.form.fields[name]
+
+
+def enter(widget, text: str) -> None:
+    """Type ``text`` over what a line edit or spin box shows and finish editing."""
+    edit = widget.lineEdit() if isinstance(widget, IntSpinBox) else widget
+    edit.setText(text)
+    widget.editingFinished.emit()
 
 
 # -- repository -------------------------------------------------------------------------------------
@@ -96,11 +106,11 @@ def test_shapes_and_parameters_update_on_the_node_while_editing(window):
     assert canvas.node_view(flat).lines == ("out (784)", "0 params")
     assert canvas.node_view(dense).lines == ("out (100)", "78,500 params")
     window.canvas.select([dense])
-    spin(window, "units").setValue(10)  # as the user types
+    spin(window, "units").setValue(10)  # typed, then Enter
     assert canvas.node_view(dense).lines == ("out (10)", "7,850 params")
     window.canvas.select([inp])
     boxes = window.properties.form.fields["shape"].boxes
-    boxes[0].setValue(32)  # 32x28x1
+    enter(boxes[0], "32")  # 32x28x1
     assert canvas.node_view(flat).lines[0] == "out (896)"
     assert canvas.node_view(dense).lines == ("out (10)", "8,970 params")
     canvas_matches_core(window)
@@ -110,7 +120,7 @@ def test_every_setting_kind_gets_its_editor_and_invalid_values_show_inline(windo
     node_id = window.document.add_node("neuroflow.learning.learner", (0, 0))
     window.canvas.select([node_id])
     form = window.properties.form
-    assert isinstance(form.fields["epochs"].widget, QSpinBox)
+    assert isinstance(form.fields["epochs"].widget, IntSpinBox)
     assert form.fields["epochs"].widget.maximum() == 100_000
     assert isinstance(form.fields["optimizer"].widget, QComboBox)
     assert isinstance(form.fields["shuffle"].widget, QCheckBox)
@@ -124,15 +134,13 @@ def test_every_setting_kind_gets_its_editor_and_invalid_values_show_inline(windo
     assert window.document.workflow.nodes[node_id].node["optimizer"] == "sgd"
     # An invalid learning rate is shown in red and not applied.
     edit = form.fields["learning_rate"].widget
-    edit.setText("0")
-    edit.textEdited.emit("0")
+    enter(edit, "0")
     assert "greater than 0" in form.error_text("learning_rate")
     assert window.document.workflow.nodes[node_id].node["learning_rate"] == 0.001
-    edit.setText("0.01")
-    edit.textEdited.emit("0.01")
+    enter(edit, "0.01")
     assert form.error_text("learning_rate") == ""
     assert window.document.workflow.nodes[node_id].node["learning_rate"] == 0.01
-    edit.textEdited.emit("fast")
+    enter(edit, "fast")
     assert "expected a number" in form.error_text("learning_rate")
 
 
@@ -168,7 +176,7 @@ def test_changing_a_setting_resets_the_node_and_everything_downstream(window, ru
     assert canvas.node_view(inp).state is NodeState.EXECUTED
     assert canvas.node_view(dense).state is NodeState.CONFIGURED
     window.canvas.select([inp])
-    window.properties.form.fields["shape"].boxes[1].setValue(14)
+    enter(window.properties.form.fields["shape"].boxes[1], "14")
     assert all(canvas.node_view(n).state is NodeState.CONFIGURED for n in (inp, flat, dense))
     canvas_matches_core(window)
 
@@ -235,7 +243,7 @@ def test_undo_redo_of_add_connect_and_settings_keep_canvas_and_core_identical(wi
     assert window.canvas.node_view(dense).lines == ("out (10)", "7,850 params")
     # The properties form follows undo too.
     doc.undo()
-    assert spin(window, "units").value() == 100
+    assert spin(window, "units").box.value() == 100
 
 
 def test_what_executes_after_undo_is_the_undone_state(window, run):

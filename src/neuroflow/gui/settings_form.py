@@ -1,11 +1,15 @@
 """A settings form generated from a node type's ``settings_spec``.
 
 One editor per declaration: integers get a spin box with the declared range, numbers a line
-edit checked as you type, choices a combo box with their labels, booleans a check box, integer
-tuples a row of spin boxes, paths a line edit with a browse button, text a line edit. Help texts
-become tooltips; ``visible_when`` hides a row until the setting it depends on has a matching
-value; a value the declaration refuses shows its :class:`SettingError` text in red under the
-field and is not applied.
+edit, choices a combo box with their labels, booleans a check box, integer tuples a row of spin
+boxes, paths a line edit with a browse button, text a line edit. Help texts become tooltips;
+``visible_when`` hides a row until the setting it depends on has a matching value.
+
+Typed values apply when editing finishes - Enter, leaving the field, or a spin-box arrow step -
+never per keystroke: typing 128 into a batch size must not apply 1 and 12 on the way (each an
+undo step that resets a trained model). A value the declaration refuses shows its
+:class:`SettingError` text in red under the field and is not applied; the field keeps the text
+as typed until it is fixed, or Esc puts the applied value back.
 
 The form never edits a node: it emits :attr:`SettingsForm.edited` and the owner decides.
 """
@@ -17,7 +21,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -26,7 +31,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QSpinBox,
+    QSizePolicy,
     QToolButton,
     QWidget,
 )
@@ -41,6 +46,8 @@ from neuroflow.core.settings import (
     PathSetting,
     Setting,
 )
+
+from .spin_box import IntSpinBox, read_int, show_int
 
 INT_LIMIT = 2_147_483_647
 
@@ -80,25 +87,70 @@ class Field:
         focus = self.widget.focusWidget() if hasattr(self.widget, "focusWidget") else None
         return bool(self.widget.hasFocus() or (focus is not None and focus.hasFocus()))
 
+    # Typed fields (numbers, tuples) keep what is typed until editing finishes:
+    def typed_widgets(self) -> tuple[QWidget, ...]:
+        """Where the user types (Esc there puts the applied value back)."""
+        return ()
+
+    def differs(self) -> bool:
+        """The text shown is not the applied value (typed but not applied, or refused)."""
+        return False
+
+    def revert(self) -> None:
+        """Show the applied value again."""
+
+
+def _spin_box(setting: IntSetting | IntTupleSetting, parent: QWidget) -> IntSpinBox:
+    low = setting.minimum if setting.minimum is not None else -INT_LIMIT
+    high = setting.maximum if setting.maximum is not None else INT_LIMIT
+    box = IntSpinBox(int(max(low, -INT_LIMIT)), int(min(high, INT_LIMIT)), parent)
+    box.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+    return box
+
 
 class IntField(Field):
+    """An :class:`IntSpinBox`: any text may be typed, applied (or refused) when editing finishes."""
+
     setting: IntSetting
 
     def _build(self, parent: QWidget) -> QWidget:
-        box = QSpinBox(parent)
-        low = self.setting.minimum if self.setting.minimum is not None else -INT_LIMIT
-        high = self.setting.maximum if self.setting.maximum is not None else INT_LIMIT
-        box.setRange(int(max(low, -INT_LIMIT)), int(min(high, INT_LIMIT)))
-        box.setGroupSeparatorShown(True)
-        box.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        box.valueChanged.connect(lambda v: self.emit(int(v)))
+        self.applied: int = int(self.setting.default)
+        box = _spin_box(self.setting, parent)
+        box.fallback = lambda: self.applied
+        box.editingFinished.connect(self.finish)
+        box.stepped.connect(self.finish)
         self.box = box
         return box
 
+    def finish(self) -> None:
+        """Apply what is typed, or report why it cannot be."""
+        text = self.box.text()
+        number = read_int(text)
+        try:
+            value = self.setting.parse(text) if number is None else self.setting.validate(number)
+        except SettingError as exc:
+            self.emit(exc)
+            return
+        self.box.setValue(value)
+        self.emit(value)
+
     def set_value(self, value: Any) -> None:
-        self.box.blockSignals(True)
-        self.box.setValue(int(value))
-        self.box.blockSignals(False)
+        self.applied = int(value)
+        self.box.setValue(self.applied)
+
+    def typed_widgets(self) -> tuple[QWidget, ...]:
+        return (self.box, self.box.lineEdit())
+
+    def differs(self) -> bool:
+        return self.box.text() != show_int(self.applied)
+
+    def revert(self) -> None:
+        self.box.setValue(self.applied)
+
+    def setValue(self, value: int) -> None:  # noqa: N802 - reads like the spin box it stands for
+        """Type ``value`` and finish editing, as a user (and tests) would."""
+        self.box.lineEdit().setText(str(value))
+        self.finish()
 
 
 class FloatField(Field):
@@ -107,27 +159,40 @@ class FloatField(Field):
     setting: FloatSetting
 
     def _build(self, parent: QWidget) -> QWidget:
+        self.applied: float = float(self.setting.default)
         edit = QLineEdit(parent)
         edit.setAlignment(Qt.AlignmentFlag.AlignRight)
-        edit.textEdited.connect(self._edited)
+        edit.editingFinished.connect(self.finish)
         self.edit = edit
         return edit
 
-    def _edited(self, text: str) -> None:
+    def finish(self) -> None:
         try:
-            value = self.setting.parse(text)
+            value = self.setting.parse(self.edit.text())
         except SettingError as exc:
             self.emit(exc)
             return
         self.emit(value)
 
     def set_value(self, value: Any) -> None:
-        try:
-            current = self.setting.parse(self.edit.text())
-        except SettingError:
-            current = None
-        if current != value:
+        self.applied = value
+        if self._typed() != value:
             self.edit.setText(format_float(value))
+
+    def _typed(self) -> float | None:
+        try:
+            return float(self.setting.parse(self.edit.text()))
+        except SettingError:
+            return None
+
+    def typed_widgets(self) -> tuple[QWidget, ...]:
+        return (self.edit,)
+
+    def differs(self) -> bool:
+        return self._typed() != self.applied
+
+    def revert(self) -> None:
+        self.edit.setText(format_float(self.applied))
 
 
 class ChoiceField(Field):
@@ -166,7 +231,8 @@ class BoolField(Field):
 
 
 class IntTupleField(Field):
-    """A row of spin boxes; a length chooser in front when the length may vary."""
+    """A row of spin boxes; a length chooser in front when the length may vary. A number applies
+    when its box's editing finishes (the tuple as a whole is checked then)."""
 
     setting: IntTupleSetting
 
@@ -185,17 +251,17 @@ class IntTupleField(Field):
             self.length.setToolTip("How many values")
             self.length.currentIndexChanged.connect(self._length_changed)
             layout.addWidget(self.length)
-        self.boxes: list[QSpinBox] = []
-        low = s.minimum if s.minimum is not None else -INT_LIMIT
-        high = s.maximum if s.maximum is not None else INT_LIMIT
+        self.boxes: list[IntSpinBox] = []
+        self.applied: tuple[int, ...] = tuple(s.default)
         for index in range(s.max_length):
-            box = QSpinBox(row)
-            box.setRange(int(max(low, -INT_LIMIT)), int(min(high, INT_LIMIT)))
-            box.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+            box = _spin_box(s, row)
             box.setMinimumWidth(44)
+            box.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+            box.fallback = lambda i=index: self.applied[i] if i < len(self.applied) else 1
             if index < len(s.element_names):
                 box.setToolTip(s.element_names[index])
-            box.valueChanged.connect(lambda _v: self._changed())
+            box.editingFinished.connect(self._changed)
+            box.stepped.connect(self._changed)
             layout.addWidget(box, 1)
             self.boxes.append(box)
         return row
@@ -215,21 +281,39 @@ class IntTupleField(Field):
             box.setVisible(index < count)
 
     def _changed(self) -> None:
-        self.emit(tuple(box.value() for box in self.boxes[: self._count()]))
+        boxes = self.boxes[: self._count()]
+        numbers = [box.value() for box in boxes]
+        try:
+            if any(number is None for number in numbers):
+                value = self.setting.parse(", ".join(box.text() for box in boxes))
+            else:
+                value = self.setting.validate(numbers)
+        except SettingError as exc:
+            self.emit(exc)
+            return
+        self.emit(value)
 
     def set_value(self, value: Any) -> None:
         values = list(value)
-        widgets = [*self.boxes] + ([self.length] if self.length is not None else [])
-        for widget in widgets:
-            widget.blockSignals(True)
+        self.applied = tuple(int(v) for v in values)
         if self.length is not None:
+            self.length.blockSignals(True)
             self.length.setCurrentIndex(self.length.findData(len(values)))
+            self.length.blockSignals(False)
         for index, box in enumerate(self.boxes):
             if index < len(values):
                 box.setValue(int(values[index]))
         self._show_boxes()
-        for widget in widgets:
-            widget.blockSignals(False)
+
+    def typed_widgets(self) -> tuple[QWidget, ...]:
+        return tuple(w for box in self.boxes for w in (box, box.lineEdit()))
+
+    def differs(self) -> bool:
+        shown = [box.text() for box in self.boxes[: len(self.applied)]]
+        return shown != [show_int(v) for v in self.applied]
+
+    def revert(self) -> None:
+        self.set_value(self.applied)
 
     def has_focus(self) -> bool:
         return any(box.hasFocus() for box in self.boxes) or bool(self.length and self.length.hasFocus())
@@ -331,6 +415,26 @@ def field_for(setting: Setting, emit: Emit, parent: QWidget) -> Field:
     return TextField(setting, emit, parent)
 
 
+class _EscapeReverts(QObject):
+    """Esc in a typed field with an unapplied or refused text puts the applied value back.
+
+    Only then: otherwise Esc goes on to the window (where it cancels a run)."""
+
+    def __init__(self, form: SettingsForm, name: str) -> None:
+        super().__init__(form)
+        self.form, self.name = form, name
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt API)
+        kind = event.type()
+        if kind in (QEvent.Type.ShortcutOverride, QEvent.Type.KeyPress) and isinstance(event, QKeyEvent) \
+                and event.key() == Qt.Key.Key_Escape and self.form.pending(self.name):
+            event.accept()
+            if kind == QEvent.Type.KeyPress:
+                self.form.revert(self.name)
+            return True
+        return False
+
+
 class SettingsForm(QWidget):
     """Editors for one node's settings; emits ``edited(name, value)`` for valid values."""
 
@@ -387,6 +491,9 @@ class SettingsForm(QWidget):
             self._labels[setting.name] = label
             self._errors[setting.name] = error
             field.set_value(values.get(setting.name, setting.default))
+            escape = _EscapeReverts(self, setting.name)
+            for widget in field.typed_widgets():
+                widget.installEventFilter(escape)
         self._update_visibility()
 
     def _emitter(self, name: str) -> Emit:
@@ -413,6 +520,8 @@ class SettingsForm(QWidget):
                 continue
             if skip_focused and field.has_focus():
                 continue
+            if self._values.get(name) == values[name] and self.error_text(name):
+                continue  # a refused text stays as typed until it is fixed or Esc
             if self._values.get(name) != values[name] or not skip_focused:
                 field.set_value(values[name])
                 self.clear_error(name)
@@ -437,6 +546,18 @@ class SettingsForm(QWidget):
         field = self.fields[name]
         field.focus_widget().setProperty("invalid", False)
         self._restyle(field.focus_widget())
+
+    def pending(self, name: str) -> bool:
+        """The field shows a text that is not applied: typed, or refused with an error."""
+        field = self.fields.get(name)
+        return field is not None and (field.differs() or bool(self.error_text(name)))
+
+    def revert(self, name: str) -> None:
+        """Put the applied value back in the field and drop its error (Esc)."""
+        field = self.fields.get(name)
+        if field is not None:
+            field.revert()
+            self.clear_error(name)
 
     def error_text(self, name: str) -> str:
         error = self._errors.get(name)
