@@ -652,3 +652,38 @@ def test_dragging_a_wire_with_the_mouse_connects_and_refuses_like_the_core(windo
     drag(window.canvas.port_items(inp, "network", "out"), window.canvas.port_items(flat, "network", "in"))
     assert [(c.source, c.target) for c in doc.workflow.connections] == [(inp, flat)]
     canvas_matches_core(window)
+
+
+@pytest.mark.parametrize("key, modifiers", [
+    (Qt.Key.Key_Delete, Qt.KeyboardModifier.NoModifier),
+    (Qt.Key.Key_Backspace, Qt.KeyboardModifier.NoModifier),
+    (Qt.Key.Key_X, Qt.KeyboardModifier.ControlModifier),
+    (Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier),
+    (Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier),
+    (Qt.Key.Key_Y, Qt.KeyboardModifier.ControlModifier),
+    (Qt.Key.Key_F8, Qt.KeyboardModifier.NoModifier),
+])
+def test_an_edit_key_while_executing_says_why_nothing_happens(window, qtbot, key, modifiers):
+    from PySide6.QtTest import QTest
+
+    from neuroflow.gui.document import LOCKED_MESSAGE
+
+    doc = window.document
+    inp, flat, dense = build_chain(window)
+    window.canvas.select([dense])
+    window.copy()
+    doc.undo()  # the last wire: now there is something to undo and to redo
+    viewer = window.canvas.viewer
+    viewer.setFocus()
+    qtbot.waitUntil(viewer.hasFocus)
+    doc.set_locked(True)
+    try:
+        window.statusBar().clearMessage()
+        QTest.keyClick(viewer, key, modifiers)
+        assert window.statusBar().currentMessage() == LOCKED_MESSAGE
+        assert set(doc.workflow.nodes) == {inp, flat, dense}
+        assert not window.act["delete"].isEnabled()  # the menu still shows it cannot be done now
+    finally:
+        doc.set_locked(False)
+    QTest.keyClick(viewer, Qt.Key.Key_Delete)  # and once the run is over it works again
+    assert dense not in doc.workflow.nodes

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QMimeData, QSettings, QSize, Qt, QTimer, QUrl
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication, QShortcut
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
@@ -44,7 +44,7 @@ from neuroflow.core.registry import Registry
 from . import icons
 from .actions import create_actions
 from .canvas import Canvas
-from .document import Document
+from .document import LOCKED_MESSAGE, Document
 from .messages import MessagesPanel
 from .properties import PropertiesPanel
 from .repository import NodeRepository
@@ -102,6 +102,7 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._build_toolbar()
         self._build_status_bar()
+        self._build_blocked_shortcuts()
         self._connect()
         self.canvas.set_context_actions([
             self.act["execute_selected"], self.act["open_view"], self.act["reset"], None,
@@ -249,6 +250,25 @@ class MainWindow(QMainWindow):
         status.addPermanentWidget(self.run_label)
         status.addPermanentWidget(self.summary_label)
 
+    def _build_blocked_shortcuts(self) -> None:
+        """Stand-ins for the edit shortcuts while the workflow executes.
+
+        Edits are disabled then (greyed in the menus), and the shortcut of a disabled action does
+        nothing at all: Del looked broken. These take the same keys only while executing and say
+        why nothing happens, as the document does for edits made with the mouse."""
+        self._blocked: list[tuple[str, QShortcut]] = []
+        for name in ("cut", "delete", "paste", "undo", "redo", "reset", "new", "open"):
+            for sequence in self.act[name].shortcuts():
+                shortcut = QShortcut(sequence, self)
+                shortcut.setEnabled(False)
+                shortcut.activated.connect(lambda n=name: self._explain_blocked(n))
+                self._blocked.append((name, shortcut))
+
+    def _explain_blocked(self, name: str) -> None:
+        text = ("The workflow is executing: cancel it (Esc) before opening another workflow"
+                if name in ("new", "open") else LOCKED_MESSAGE)
+        self.statusBar().showMessage(text, 10_000)
+
     def _connect(self) -> None:
         a, doc = self.act, self.document
         handlers = {
@@ -318,6 +338,11 @@ class MainWindow(QMainWindow):
         a["execute_selected"].setEnabled(selected and not locked)
         a["cancel"].setEnabled(locked)
         a["reset"].setEnabled(not locked)
+        # What the key would do if the workflow were not executing: only then explain.
+        possible = {"cut": selected, "delete": selected, "undo": doc.undo_stack.canUndo(),
+                    "redo": doc.undo_stack.canRedo()}
+        for name, shortcut in self._blocked:
+            shortcut.setEnabled(locked and possible.get(name, True))
 
     def _update_summary(self) -> None:
         nodes = self.document.workflow.nodes.values()
