@@ -687,3 +687,49 @@ def test_an_edit_key_while_executing_says_why_nothing_happens(window, qtbot, key
         doc.set_locked(False)
     QTest.keyClick(viewer, Qt.Key.Key_Delete)  # and once the run is over it works again
     assert dense not in doc.workflow.nodes
+
+
+def _rects(window, ids):
+    return {n: window.canvas.node_view(n).sceneBoundingRect() for n in ids}
+
+
+def test_paste_lands_at_the_mouse_pointer_over_the_canvas(window, qtbot):
+    from PySide6.QtGui import QCursor
+
+    doc = window.document
+    inp, flat, dense = build_chain(window)
+    window.canvas.select([flat, dense])
+    window.copy()
+    viewer = window.canvas.viewer
+    spot = viewer.viewport().rect().center() + QPoint(40, 120)
+    QCursor.setPos(viewer.viewport().mapToGlobal(spot))
+    window.paste()
+    pasted = window.canvas.selected_ids()
+    assert len(pasted) == 2
+    where = viewer.mapToScene(spot)
+    first = tuple(min(doc.workflow.nodes[n].position[axis] for n in pasted) for axis in (0, 1))
+    assert first == pytest.approx((where.x(), where.y()), abs=1.0)  # the group's top-left corner
+    # the pair keeps its arrangement
+    positions = sorted(doc.workflow.nodes[n].position for n in pasted)
+    originals = sorted(doc.workflow.nodes[n].position for n in (flat, dense))
+    assert positions[1][0] - positions[0][0] == pytest.approx(originals[1][0] - originals[0][0])
+
+
+def test_paste_elsewhere_finds_a_free_place_next_to_the_original(window, qtbot):
+    from PySide6.QtGui import QCursor
+
+    doc = window.document
+    inp, flat, dense = build_chain(window)
+    window.canvas.select([flat])
+    window.copy()
+    QCursor.setPos(window.mapToGlobal(QPoint(5, 5)))  # over the menu bar, as when using Edit > Paste
+    placed = []
+    for _ in range(3):
+        window.paste()
+        placed += window.canvas.selected_ids()
+    rects = _rects(window, doc.workflow.nodes)
+    for node in placed:
+        others = [r for n, r in rects.items() if n != node]
+        assert not any(rects[node].intersects(r) for r in others), "pasted on top of another node"
+        distance = rects[node].center() - rects[flat].center()
+        assert abs(distance.x()) + abs(distance.y()) < 900  # near what was copied, not far away

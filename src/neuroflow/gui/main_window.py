@@ -20,8 +20,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QMimeData, QSettings, QSize, Qt, QTimer, QUrl
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication, QShortcut
+from PySide6.QtCore import QByteArray, QMimeData, QRectF, QSettings, QSize, Qt, QTimer, QUrl
+from PySide6.QtGui import QCloseEvent, QCursor, QDragEnterEvent, QDropEvent, QGuiApplication, QShortcut
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
@@ -46,6 +46,7 @@ from .actions import create_actions
 from .canvas import Canvas
 from .document import LOCKED_MESSAGE, Document
 from .messages import MessagesPanel
+from .placement import DEFAULT_NODE_SIZE, copied_positions, free_place, group_rect
 from .properties import PropertiesPanel
 from .repository import NodeRepository
 from .results import ResultsPanel
@@ -85,7 +86,6 @@ class MainWindow(QMainWindow):
         self.runner = Runner(self)
         self.canvas = Canvas(self.document, self)
         self.act = create_actions(self)
-        self._paste_count = 0
         self._last_run: RunResult | None = None
         self._running_label = ""
         self.setWindowIcon(icons.icon("app"))
@@ -544,7 +544,6 @@ class MainWindow(QMainWindow):
         mime.setData(CLIPBOARD_MIME, text.encode("utf-8"))
         mime.setText(text)
         QGuiApplication.clipboard().setMimeData(mime)
-        self._paste_count = 0
         self.statusBar().showMessage(f"Copied {len(ids)} node{'s' if len(ids) != 1 else ''}", 4_000)
 
     def cut(self) -> None:
@@ -564,11 +563,30 @@ class MainWindow(QMainWindow):
         else:
             self.statusBar().showMessage("The clipboard holds no NeuroFlow nodes", 5_000)
             return
-        self._paste_count += 1
-        offset = 40.0 * self._paste_count
-        ids = self.document.paste(text, (offset, offset))
+        ids = self.document.paste(text, self._paste_offset(text))
         if ids:
             self.canvas.select(ids)
+
+    def _paste_offset(self, text: str) -> tuple[float, float]:
+        """How far the copied nodes move: to the pointer, else to a free place (see placement)."""
+        positions = copied_positions(text)
+        if not positions:
+            return (40.0, 40.0)
+        width, height = DEFAULT_NODE_SIZE
+        boxes = []
+        for node_id, (x, y) in positions.items():
+            shown = self.canvas.node_view(node_id) if node_id in self.document.workflow.nodes else None
+            size = shown.boundingRect().size() if shown is not None else None
+            boxes.append(QRectF(x, y, size.width() if size else width, size.height() if size else height))
+        group = group_rect(boxes)
+        viewer = self.canvas.viewer
+        pointer = viewer.viewport().mapFromGlobal(QCursor.pos())
+        if viewer.isVisible() and viewer.viewport().rect().contains(pointer):
+            target = viewer.mapToScene(pointer)
+        else:
+            taken = [self.canvas.node_view(n).sceneBoundingRect() for n in self.document.workflow.nodes]
+            target = free_place(group, taken)
+        return (target.x() - group.left(), target.y() - group.top())
 
     # -- execution --------------------------------------------------------------------------------
     def execute_all(self) -> bool:
