@@ -733,3 +733,27 @@ def test_paste_elsewhere_finds_a_free_place_next_to_the_original(window, qtbot):
         assert not any(rects[node].intersects(r) for r in others), "pasted on top of another node"
         distance = rects[node].center() - rects[flat].center()
         assert abs(distance.x()) + abs(distance.y()) < 900  # near what was copied, not far away
+
+
+def test_replacing_a_wire_says_so_and_flashes_the_old_one(window, qtbot):
+    from neuroflow.gui.wire_flash import FlashedWire
+
+    doc = window.document
+    a = doc.add_node(INPUT, (0, 0))
+    b = doc.add_node(INPUT, (0, 200))
+    flat = doc.add_node(FLATTEN, (300, 0))
+    scene = window.canvas.viewer.scene()
+    window.canvas.simulate_connect(a, "network", flat, "network")
+    assert "replaced" not in window.statusBar().currentMessage()
+    window.canvas.simulate_connect(b, "network", flat, "network")
+    assert window.statusBar().currentMessage() == (
+        "Connected 'Input 2' to 'Flatten'; replaced the wire from 'Input'")
+    flashes = [item for item in scene.items() if isinstance(item, FlashedWire)]
+    assert len(flashes) == 1
+    start = window.canvas.port_items(a, "network", "out").sceneBoundingRect().center()
+    end = window.canvas.port_items(flat, "network", "in").sceneBoundingRect().center()
+    path = flashes[0].path()
+    assert (path.pointAtPercent(0) - start).manhattanLength() < 1
+    assert (path.pointAtPercent(1) - end).manhattanLength() < 1
+    qtbot.waitUntil(lambda: not any(isinstance(item, FlashedWire) for item in scene.items()), timeout=5000)
+    canvas_matches_core(window)

@@ -54,6 +54,7 @@ from .document import Document
 from .mime import decode_node_types
 from .node_info import summarize
 from .node_search import NodeSearchPopup
+from .wire_flash import flash_wire
 
 log = logging.getLogger(__name__)
 
@@ -418,6 +419,8 @@ class Canvas(QObject):
     node_activated = Signal(str)
     #: A ``.workflow`` file was dropped on the canvas.
     file_dropped = Signal(str)
+    #: Something the status bar should say about a gesture (e.g. a wire it replaced).
+    status_message = Signal(str)
 
     def __init__(self, document: Document, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -718,8 +721,29 @@ class Canvas(QObject):
     def _on_connection_changed(self, disconnected: list, connected: list) -> None:
         drop = [p for p in (self._pair_of(a, b) for a, b in disconnected) if p]
         add = [p for p in (self._pair_of(a, b) for a, b in connected) if p]
+        replaced = self._replaced_by(add)
         if not self.document.rewire([Connection(*p) for p in drop], [Connection(*p) for p in add]):
             self.sync()
+        elif replaced:
+            self._tell_replaced(add[0], replaced)
+
+    def _replaced_by(self, add: list[Pair]) -> Connection | None:
+        """The wire that now feeds the input a new wire goes into (one wire per input)."""
+        if not add:
+            return None
+        source, source_port, target, target_port = add[0]
+        old = self.document.workflow.incoming(target).get(target_port)
+        return old if old is not None and (old.source, old.source_port) != (source, source_port) else None
+
+    def _tell_replaced(self, pair: Pair, old: Connection) -> None:
+        """Say which wire a connection replaced, and flash where it was."""
+        nodes = self.document.workflow.nodes
+        names = [nodes[i].label if i in nodes else i for i in (pair[0], pair[2], old.source)]
+        self.status_message.emit(f"Connected '{names[0]}' to '{names[1]}'; replaced the wire from '{names[2]}'")
+        if old.source in self._views and old.target in self._views:
+            start = self.port_items(old.source, old.source_port, "out").sceneBoundingRect().center()
+            end = self.port_items(old.target, old.target_port, "in").sceneBoundingRect().center()
+            flash_wire(self.graph.viewer().scene(), start, end)
 
     def _on_connection_sliced(self, ports: list) -> None:
         drop = [p for p in (self._pair_of(a, b) for a, b in ports) if p]

@@ -292,6 +292,7 @@ class MainWindow(QMainWindow):
         self.canvas.selection_changed.connect(self._selection_changed)
         self.canvas.node_activated.connect(self.open_view)
         self.canvas.file_dropped.connect(self.open_file_checked)
+        self.canvas.status_message.connect(lambda text: self.statusBar().showMessage(text, 8_000))
         self.repository.activated.connect(self.add_node_at_center)
         self.messages.node_clicked.connect(self.reveal_node)
         self.messages.counts_changed.connect(self._message_counts)
