@@ -757,3 +757,25 @@ def test_replacing_a_wire_says_so_and_flashes_the_old_one(window, qtbot):
     assert (path.pointAtPercent(1) - end).manhattanLength() < 1
     qtbot.waitUntil(lambda: not any(isinstance(item, FlashedWire) for item in scene.items()), timeout=5000)
     canvas_matches_core(window)
+
+
+def test_a_node_keeps_its_width_whatever_its_status_says(window):
+    """Ports must not move under the mouse: a warning or a configured shape never resizes a node."""
+    doc = window.document
+    inp, flat, dense = build_chain(window)
+    view = window.canvas.node_view(dense)
+    port = window.canvas.port_items(dense, "network", "out")
+    width, port_x = view.boundingRect().width(), port.scenePos().x()
+    assert view.state is NodeState.CONFIGURED
+    doc.disconnect_wires(list(doc.workflow.connections))  # "input 'network' is not connected"
+    assert view.state is NodeState.NOT_CONFIGURED
+    assert view.boundingRect().width() == width and port.scenePos().x() == port_x
+    doc.undo()
+    doc.set_setting(dense, "units", 65_536)  # a long parameter count
+    assert view.boundingRect().width() == width and port.scenePos().x() == port_x
+    reader = doc.add_node("neuroflow.data.mnist_reader", (0, 400))
+    shown = window.canvas.node_view(reader)
+    reader_width = shown.boundingRect().width()
+    doc.set_setting(reader, "data_folder", "/nowhere/" + "deep/" * 30)  # a long problem
+    assert shown.boundingRect().width() == reader_width
+    assert "deep/deep/" in shown.toolTip()

@@ -93,10 +93,9 @@ with _quiet_fast_import():
 
 MISSING_TYPE = "neuroflow.missing.MissingNode"
 
+#: A node is this wide unless its title or ports need more; footer lines never widen it (a long
+#: message, e.g. where a dataset was looked for, is elided; the tooltip has all of it).
 NODE_MIN_WIDTH = 180.0
-#: Footer lines never widen a node beyond this: workflows are laid out on a 220-pixel grid, and
-#: a long message (e.g. where a dataset was looked for) is elided; the tooltip has all of it.
-NODE_MAX_FOOTER_WIDTH = 200.0
 FOOTER_LINE_HEIGHT = 16.0
 FOOTER_PADDING = 8.0
 PROGRESS_HEIGHT = 7.0
@@ -128,6 +127,8 @@ class NeuroNodeItem(NodeItem):
 
     The footer shows what :func:`~neuroflow.gui.node_info.summarize` computes (output shape and
     parameters for layers), a progress bar while executing, and a red badge when the node failed.
+    Its width comes from the title and ports only, never from the footer's text (elided, whole in
+    the tooltip): a node that widened with a warning moved its output ports under the mouse.
     """
 
     def __init__(self, name: str = "node", parent: Any = None) -> None:
@@ -154,7 +155,7 @@ class NeuroNodeItem(NodeItem):
 
     # -- facts shown -------------------------------------------------------------------------
     def set_facts(self, state: NodeState, lines: tuple[str, ...], tooltip: str) -> None:
-        resize = len(lines) != len(self.lines) or self._needed_width(lines) > self._width
+        resize = len(lines) != len(self.lines)  # taller or shorter; never wider (see the class)
         self.state, self.lines, self.tooltip_html = state, lines, tooltip
         if state is not NodeState.EXECUTING:
             self.progress, self.progress_text = None, ""
@@ -177,18 +178,13 @@ class NeuroNodeItem(NodeItem):
             self.update()
 
     # -- geometry ----------------------------------------------------------------------------
-    def _needed_width(self, lines: Iterable[str]) -> float:
-        metrics = QFontMetricsF(self._footer_font)
-        widest = max((metrics.horizontalAdvance(line) for line in lines), default=0.0)
-        return min(widest + 2 * FOOTER_PADDING + 12, NODE_MAX_FOOTER_WIDTH)
-
     def _footer_height(self) -> float:
         rows = max(len(self.lines), 1)
         return rows * FOOTER_LINE_HEIGHT + 2 * FOOTER_PADDING + PROGRESS_HEIGHT
 
     def calc_size(self, add_w: float = 0.0, add_h: float = 0.0) -> tuple[float, float]:
         width, height = super().calc_size(add_w, add_h)
-        width = max(width + TITLE_INDENT, NODE_MIN_WIDTH, self._needed_width(self.lines))
+        width = max(width + TITLE_INDENT, NODE_MIN_WIDTH)
         return width, height + self._footer_height()
 
     def align_label(self, h_offset: float = 0.0, v_offset: float = 0.0) -> None:
