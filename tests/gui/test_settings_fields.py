@@ -111,3 +111,47 @@ def test_typing_a_batch_size_into_a_trained_learner_is_one_edit_and_one_reset(fl
     assert [e.state for e in resets] == [NodeState.CONFIGURED]
     box.editingFinished.emit()  # leaving the field afterwards changes nothing more
     assert doc.undo_stack.count() == steps + 1 and len(resets) == 1
+
+
+def _fully_shown(combo) -> bool:
+    """The closed combo box has room for its whole current text (plus its arrow)."""
+    return combo.width() - 36 >= combo.fontMetrics().horizontalAdvance(combo.currentText())
+
+
+def test_the_network_learner_fits_the_default_panel_and_tabbing_never_scrolls_sideways(window, qtbot):
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QComboBox
+
+    doc = window.document
+    node_id = doc.add_node("neuroflow.learning.learner", (0, 0))
+    window.canvas.select([node_id])
+    panel, form = window.properties, window.properties.form
+    qtbot.waitUntil(lambda: form.fields["loss"].widget.isVisible())
+    assert window.properties_dock.width() >= 420
+    for name in ("loss", "optimizer", "class_weights", "devices", "precision", "monitor", "lr_schedule"):
+        combo = form.fields[name].widget
+        assert isinstance(combo, QComboBox)
+        assert _fully_shown(combo), f"{name}: {combo.currentText()!r} is cut off at {combo.width()} px"
+    viewport = panel.viewport().rect()
+    for name, label in form._labels.items():
+        if label.isHidden():
+            continue
+        shown = label.geometry().translated(form.mapTo(panel.viewport(), form.rect().topLeft()))
+        assert viewport.left() <= shown.left() and shown.right() <= viewport.right(), name
+        assert label.width() >= label.minimumSizeHint().width(), f"{name}: label cut off"
+    # Tab through every field: the panel never scrolls sideways, so the labels stay in view.
+    first = form.fields["loss"].focus_widget()
+    first.setFocus()
+    qtbot.waitUntil(first.hasFocus)
+    for _ in range(len(form.fields) + 2):
+        QTest.keyClick(window.focusWidget(), Qt.Key.Key_Tab)
+        assert panel.horizontalScrollBar().maximum() == 0
+        assert panel.widget().x() == 0
+    # Settings that appear later (SGD's momentum, a schedule's factor) fit as well.
+    optimizer = form.fields["optimizer"].widget
+    optimizer.setCurrentIndex(optimizer.findData("sgd"))
+    schedule = form.fields["lr_schedule"].widget
+    schedule.setCurrentIndex(schedule.findData("plateau"))
+    qtbot.waitUntil(lambda: form.is_shown("momentum") and form.is_shown("lr_patience"))
+    assert panel.horizontalScrollBar().maximum() == 0
+    assert _fully_shown(schedule)

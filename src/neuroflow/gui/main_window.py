@@ -146,8 +146,9 @@ class MainWindow(QMainWindow):
         self.splitDockWidget(self.monitor_dock, self.results_dock, Qt.Orientation.Horizontal)
         self.tabifyDockWidget(self.monitor_dock, self.messages_dock)
         self.monitor_dock.raise_()
-        # The Nodes list just fits its longest names ("BatchNormalization"): the rest goes to the canvas.
-        self.resizeDocks([self.repository_dock, self.properties_dock], [210, 350], Qt.Orientation.Horizontal)
+        # The Nodes list just fits its longest names ("BatchNormalization"); the Properties panel
+        # fits the Network Learner's settings with its longest choices; the rest is the canvas's.
+        self.resizeDocks([self.repository_dock, self.properties_dock], [210, 470], Qt.Orientation.Horizontal)
         self.resizeDocks([self.monitor_dock], [330], Qt.Orientation.Vertical)
         self.resizeDocks([self.monitor_dock, self.results_dock], [600, 750], Qt.Orientation.Horizontal)
 

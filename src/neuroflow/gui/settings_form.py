@@ -50,6 +50,11 @@ from neuroflow.core.settings import (
 from .spin_box import IntSpinBox, read_int, show_int
 
 INT_LIMIT = 2_147_483_647
+#: Labels wrap beyond this width (px), so a long one never widens the form.
+LABEL_WIDTH = 160
+#: A field whose natural width exceeds this (a combo box of long choices, a path) gets a row of its
+#: own under its label, the panel's full width, instead of being cut off beside it.
+WIDE_FIELD = 250
 
 Emit = Callable[[Any], None]
 
@@ -76,6 +81,10 @@ class Field:
 
     def _build(self, parent: QWidget) -> QWidget:
         raise NotImplementedError
+
+    def natural_width(self) -> int:
+        """The width this editor needs to show its value whole."""
+        return self.widget.sizeHint().width()
 
     def set_value(self, value: Any) -> None:
         raise NotImplementedError
@@ -200,13 +209,20 @@ class ChoiceField(Field):
 
     def _build(self, parent: QWidget) -> QWidget:
         combo = QComboBox(parent)
+        # Never wider than the panel: a choice too long for it is elided, whole in the tooltip.
         combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        combo.setMinimumContentsLength(8)
+        combo.setMinimumContentsLength(6)
+        combo.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         for choice in self.setting.choices:
             combo.addItem(self.setting.label_of(choice), choice)
         combo.currentIndexChanged.connect(lambda i: self.emit(combo.itemData(i)))
         self.combo = combo
         return combo
+
+    def natural_width(self) -> int:
+        """Room for the longest choice and the arrow."""
+        metrics = self.combo.fontMetrics()
+        return max(metrics.horizontalAdvance(self.combo.itemText(i)) for i in range(self.combo.count())) + 40
 
     def set_value(self, value: Any) -> None:
         index = self.combo.findData(value)
@@ -398,6 +414,9 @@ class PathField(Field):
     def focus_widget(self) -> QWidget:
         return self.edit
 
+    def natural_width(self) -> int:
+        return WIDE_FIELD + 1  # paths are long: always the full width
+
 
 def field_for(setting: Setting, emit: Emit, parent: QWidget) -> Field:
     """The editor for a declaration (text for any kind this form does not know)."""
@@ -472,9 +491,13 @@ class SettingsForm(QWidget):
         self._spec = spec
         self._values = dict(values)
         self._generation += 1
-        for row, setting in enumerate(spec):
+        row = 0
+        label_column = 0
+        for setting in spec:
             label = QLabel(setting.label, self)
             label.setToolTip(_help_text(setting))
+            label.setWordWrap(True)
+            label.setMaximumWidth(LABEL_WIDTH)
             label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             field = field_for(setting, self._emitter(setting.name), self)
             if isinstance(field, PathField):
@@ -484,9 +507,19 @@ class SettingsForm(QWidget):
             error.setObjectName("fieldError")
             error.setWordWrap(True)
             error.hide()
-            self._grid.addWidget(label, 2 * row, 0)
-            self._grid.addWidget(field.widget, 2 * row, 1)
-            self._grid.addWidget(error, 2 * row + 1, 1)
+            if field.natural_width() > WIDE_FIELD:  # label above, field and message the full width
+                label.setMaximumWidth(16_777_215)
+                label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom)
+                self._grid.addWidget(label, row, 0, 1, 2)
+                self._grid.addWidget(field.widget, row + 1, 0, 1, 2)
+                self._grid.addWidget(error, row + 2, 0, 1, 2)
+                row += 3
+            else:
+                self._grid.addWidget(label, row, 0)
+                self._grid.addWidget(field.widget, row, 1)
+                self._grid.addWidget(error, row + 1, 1)
+                label_column = max(label_column, label.fontMetrics().horizontalAdvance(setting.label) + 2)
+                row += 2
             self.fields[setting.name] = field
             self._labels[setting.name] = label
             self._errors[setting.name] = error
@@ -494,6 +527,8 @@ class SettingsForm(QWidget):
             escape = _EscapeReverts(self, setting.name)
             for widget in field.typed_widgets():
                 widget.installEventFilter(escape)
+        # Labels keep one line up to LABEL_WIDTH (a wrapped label's own size hint is a guess).
+        self._grid.setColumnMinimumWidth(0, min(label_column, LABEL_WIDTH))
         self._update_visibility()
 
     def _emitter(self, name: str) -> Emit:
