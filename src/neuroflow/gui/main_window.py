@@ -56,7 +56,10 @@ log = logging.getLogger(__name__)
 
 FILE_FILTER = "NeuroFlow workflows (*.workflow);;All files (*)"
 MAX_RECENT = 8
-LAYOUT_VERSION = 1
+#: 2: a wider Properties panel and taller bottom docks (saved layouts of version 1 are dropped).
+LAYOUT_VERSION = 2
+#: Height of the bottom docks (training monitor, results, messages), in a 1000-pixel window.
+RESULTS_HEIGHT = 400
 CLIPBOARD_MIME = "application/x-neuroflow-workflow"
 
 
@@ -149,7 +152,8 @@ class MainWindow(QMainWindow):
         # The Nodes list just fits its longest names ("BatchNormalization"); the Properties panel
         # fits the Network Learner's settings with its longest choices; the rest is the canvas's.
         self.resizeDocks([self.repository_dock, self.properties_dock], [210, 470], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.monitor_dock], [330], Qt.Orientation.Vertical)
+        # Tall enough for the Scorer's view with a row of a confusion cell's images.
+        self.resizeDocks([self.monitor_dock], [RESULTS_HEIGHT], Qt.Orientation.Vertical)
         self.resizeDocks([self.monitor_dock, self.results_dock], [600, 750], Qt.Orientation.Horizontal)
 
     @staticmethod
@@ -704,6 +708,10 @@ class MainWindow(QMainWindow):
         if view is not None:
             self.results_dock.show()
             self.results_dock.raise_()
+            if self.results_dock.height() < RESULTS_HEIGHT and not self.results_dock.isFloating():
+                # A view needs room: give back the default height if the dock was made smaller.
+                wanted = min(RESULTS_HEIGHT, self.height() // 2)
+                self.resizeDocks([self.results_dock], [wanted], Qt.Orientation.Vertical)
         return view
 
     def open_selected_view(self) -> None:
