@@ -442,6 +442,8 @@ class TrainingMonitor(QWidget):
     _started_at: float | None
     _first_batch_at: float | None
     _last_batch_at: float | None
+    _validation_seconds: list[float]
+    _validates: bool | None
     _elapsed_fixed: float | None
     _current: dict[str, float | None]
     _rate: float | None
@@ -819,8 +821,8 @@ class TrainingMonitor(QWidget):
         self._first_batch_done = 0
         self._last_batch_at = None
         #: Seconds of each validation pass so far, and whether epochs end with one (None: unknown).
-        self._validation_seconds: list[float] = []
-        self._validates: bool | None = None
+        self._validation_seconds = []
+        self._validates = None
         #: Training ended during an epoch, which is not recorded.
         self._partial = False
         self._elapsed_fixed = None

@@ -273,7 +273,7 @@ class IntTupleField(Field):
             box = _spin_box(s, row)
             box.setMinimumWidth(44)
             box.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
-            box.fallback = lambda i=index: self.applied[i] if i < len(self.applied) else 1
+            box.fallback = self._fallback(index)
             if index < len(s.element_names):
                 box.setToolTip(s.element_names[index])
             box.editingFinished.connect(self._changed)
@@ -281,6 +281,10 @@ class IntTupleField(Field):
             layout.addWidget(box, 1)
             self.boxes.append(box)
         return row
+
+    def _fallback(self, index: int) -> Callable[[], int]:
+        """What box ``index`` steps from while its text is not a number: its applied value."""
+        return lambda: self.applied[index] if index < len(self.applied) else 1
 
     def _count(self) -> int:
         if self.length is None:
