@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import os
 import struct
@@ -251,3 +252,29 @@ def test_a_learner_failing_in_training_prints_exactly_one_line(tmp_path: Path) -
         "header looks right but the image data cannot be decoded; remove or replace the file, or let "
         "the reader skip unreadable images"
     ]
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("stream", [io.StringIO, _Terminal])
+def test_training_stopped_during_an_epoch_says_so_on_a_line_of_its_own(stream: type[io.StringIO]) -> None:
+    from neuroflow.core.events import BatchEnded, EpochEnded, TrainingEnded, TrainingStarted
+    from neuroflow.reporting import ConsoleProgress
+
+    workflow = Workflow()
+    learner = workflow.add_node("neuroflow.learning.learner").id
+    out = stream()
+    progress = ConsoleProgress(workflow, out)
+    progress(TrainingStarted(learner, 3, 4, 128))
+    for number in range(1, 5):
+        progress(BatchEnded(learner, 1, number, 4, {"loss": 1.0}))
+    progress(EpochEnded(learner, 1, 3, {"loss": 1.0}, 2.0))
+    for number in range(1, 3):
+        progress(BatchEnded(learner, 2, number, 4, {"loss": 0.5}))
+    reason = "stopped by user during epoch 2, after 2 of 4 batches (not counted as an epoch)"
+    progress(TrainingEnded(learner, 1, reason))
+    progress.close()
+    assert f"\n  training ended after 1 epoch: {reason}\n" in out.getvalue()

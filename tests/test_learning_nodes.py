@@ -39,6 +39,7 @@ from neuroflow.core.memory import InMemorySource
 from neuroflow.core.node import CancelToken, ExecutionContext, Node
 from neuroflow.core.ports import DatasetSpec, ModelSpec, PredictionsSpec, ScoresSpec, Spec
 from neuroflow.core.workflow import Workflow
+from neuroflow.reporting import build_report
 from neuroflow.training.compile import LOSSES, OPTIMIZERS
 from neuroflow.training.scoring import score
 
@@ -237,26 +238,86 @@ def test_same_seed_gives_identical_weights_and_another_seed_does_not(train_set: 
 
 
 def test_stop_keeps_the_model_trained_so_far(train_set: ImageDataset, test_set: ImageDataset) -> None:
+    """Stopped during epoch 2: epoch 1 is recorded, the 5 batches of epoch 2 are not an epoch."""
     workflow = learning_workflow(train_set, learner={"epochs": 20, "batch_size": 10}, test=test_set)
     token = CancelToken()
     events: list[Any] = []
 
     def listener(event: Any) -> None:
         events.append(event)
-        if isinstance(event, BatchEnded) and event.batch == 5:
+        if isinstance(event, BatchEnded) and (event.epoch, event.batch) == (2, 5):
+            token.request_stop()
+
+    result = Executor(workflow, listener=listener).run(token=token)
+    assert result.ok, result
+    model: TrainedModel = workflow.nodes["learn"].outputs["model"]  # type: ignore[index]
+    partial = "stopped by user during epoch 2, after 5 of 100 batches (not counted as an epoch)"
+    assert model.stop_reason == partial
+    assert {key: len(values) for key, values in model.history.items()} == {"loss": 1, "accuracy": 1}
+    assert [e.epoch for e in events if isinstance(e, EpochEnded)] == [1]
+    assert [(e.epoch, e.batch) for e in events if isinstance(e, BatchEnded)][-1] == (2, 5)
+    ended = [e for e in events if isinstance(e, TrainingEnded)]
+    assert [(e.epochs_run, e.reason) for e in ended] == [(1, partial)]
+    report = build_report(workflow, result)["training"]["learn"]
+    assert (report["epochs_run"], report["stop_reason"], len(report["history"]["loss"])) == (1, partial, 1)
+    # the partly trained model is a real model: the executor and scorer downstream ran on it
+    assert workflow.nodes["score"].state is NodeState.EXECUTED
+    assert workflow.nodes["apply"].outputs["predictions"].probabilities.shape == (300, 10)  # type: ignore[index]
+
+
+def test_stop_in_the_first_epoch_records_no_epoch_and_skips_validation(train_set: ImageDataset) -> None:
+    validation = train_set.subset(np.arange(500, 1000))
+    workflow = learning_workflow(train_set.subset(np.arange(500)), learner={"epochs": 3, "batch_size": 10},
+                                 validation=validation)
+    token = CancelToken()
+    events: list[Any] = []
+
+    def listener(event: Any) -> None:
+        events.append(event)
+        if isinstance(event, BatchEnded) and event.batch == 3:
+            token.request_stop()
+
+    result = Executor(workflow, listener=listener).run(token=token)
+    assert result.ok, result
+    model: TrainedModel = workflow.nodes["learn"].outputs["model"]  # type: ignore[index]
+    assert model.stop_reason == "stopped by user during epoch 1, after 3 of 50 batches (not counted as an epoch)"
+    assert all(values == [] for values in model.history.values())
+    assert not any(isinstance(e, EpochEnded) for e in events)
+    assert [e.epochs_run for e in events if isinstance(e, TrainingEnded)] == [0]
+
+
+def test_stop_at_the_end_of_an_epoch_counts_that_epoch(train_set: ImageDataset) -> None:
+    workflow = learning_workflow(train_set.subset(np.arange(100)), learner={"epochs": 5, "batch_size": 10})
+    token = CancelToken()
+    events: list[Any] = []
+
+    def listener(event: Any) -> None:
+        events.append(event)
+        if isinstance(event, BatchEnded) and (event.epoch, event.batch) == (2, 10):
             token.request_stop()
 
     result = Executor(workflow, listener=listener).run(token=token)
     assert result.ok, result
     model: TrainedModel = workflow.nodes["learn"].outputs["model"]  # type: ignore[index]
     assert model.stop_reason == "stopped by user"
-    assert len(model.history["loss"]) == 1
-    assert len([e for e in events if isinstance(e, BatchEnded)]) == 5
-    ended = [e for e in events if isinstance(e, TrainingEnded)]
-    assert [(e.epochs_run, e.reason) for e in ended] == [(1, "stopped by user")]
-    # the partly trained model is a real model: the executor and scorer downstream ran on it
-    assert workflow.nodes["score"].state is NodeState.EXECUTED
-    assert workflow.nodes["apply"].outputs["predictions"].probabilities.shape == (300, 10)  # type: ignore[index]
+    assert len(model.history["loss"]) == 2
+    assert [e.epochs_run for e in events if isinstance(e, TrainingEnded)] == [2]
+
+
+def test_cancel_during_an_epoch_counts_only_the_finished_ones(train_set: ImageDataset) -> None:
+    workflow = learning_workflow(train_set.subset(np.arange(100)), learner={"epochs": 5, "batch_size": 10})
+    token = CancelToken()
+    events: list[Any] = []
+
+    def listener(event: Any) -> None:
+        events.append(event)
+        if isinstance(event, BatchEnded) and (event.epoch, event.batch) == (2, 4):
+            token.cancel()
+
+    result = Executor(workflow, listener=listener).run(token=token)
+    assert result.cancelled
+    assert [(e.epochs_run, e.reason) for e in events if isinstance(e, TrainingEnded)] == [
+        (1, "cancelled during epoch 2, after 4 of 10 batches")]
 
 
 def test_cancel_takes_effect_quickly_and_the_workflow_runs_again(train_set: ImageDataset) -> None:
@@ -289,7 +350,8 @@ def test_cancel_takes_effect_quickly_and_the_workflow_runs_again(train_set: Imag
     learn = workflow.nodes["learn"]
     assert learn.state is NodeState.CONFIGURED and learn.outputs is None
     assert not any(isinstance(e, EpochEnded) for e in events)
-    assert [e.reason for e in events if isinstance(e, TrainingEnded)] == ["cancelled"]
+    assert [e.reason.partition(",")[0] for e in events if isinstance(e, TrainingEnded)] == [
+        "cancelled during epoch 1"]
 
     workflow.set_setting("learn", "epochs", 1)
     again, _ = run(workflow)

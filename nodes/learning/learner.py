@@ -284,7 +284,7 @@ class NetworkLearnerNode(Node):
         bridge = training_callback(ctx, epochs=epochs, batches_per_epoch=data.batches, samples=data.samples,
                                    devices=devices, precision=precision)
         early = self._early_stopping(keras)
-        best = best_epoch_callback(self["monitor"]) if self["restore_best"] else None
+        best = best_epoch_callback(self["monitor"], bridge.is_whole_epoch) if self["restore_best"] else None
         extra = [c for c in (early, best) if c is not None]
         ctx.check_cancelled()
         started = time.perf_counter()
@@ -306,19 +306,21 @@ class NetworkLearnerNode(Node):
                 raise _data_problem(exc, data.files) from None
             raise
         seconds = time.perf_counter() - started
+        # An epoch cut short is described, not recorded: its numbers average a few batches.
+        partial = bridge.partial_text()
         if ctx.token.cancelled:
-            ctx.emit(TrainingEnded(ctx.node_id, bridge.epochs_run, "cancelled"))
+            ctx.emit(TrainingEnded(ctx.node_id, bridge.epochs_run, f"cancelled {partial}".strip()))
             raise Cancelled("training cancelled")
         if bridge.stopped_by_user:
-            reason = "stopped by user"
+            reason = f"stopped by user {partial} (not counted as an epoch)" if partial else "stopped by user"
         elif early is not None and early.stopped_epoch > 0:
             reason = "early stopping"
         else:
             reason = "completed"
-        if best is not None and best.best_epoch and best.best_epoch != bridge.epochs_run:
+        if best is not None and best.best_epoch and (best.best_epoch != bridge.epochs_run or partial):
             reason += f"; kept epoch {best.best_epoch} (best {self['monitor']} {best.best:.4g})"
         ctx.emit(TrainingEnded(ctx.node_id, bridge.epochs_run, reason))
-        logged = {key: [float(v) for v in values] for key, values in history.history.items()}
+        logged = {key: [float(v) for v in values][: bridge.epochs_run] for key, values in history.history.items()}
         if place.multi_worker:
             # The workers may end as soon as training does: what follows (predicting, saving) must
             # not wait for them, so it gets a copy of the trained network outside the cluster.

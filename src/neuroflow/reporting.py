@@ -78,6 +78,7 @@ class ConsoleProgress:
         self._training: set[str] = set()
         self._nodes: dict[str, _NodeProgressState] = {}
         self._bar_node: str | None = None  # whose bar is on the current terminal line
+        self._epoch_bar_open = False  # an epoch's bar is drawn on the current line, not ended
 
     def __call__(self, event: Any) -> None:
         if not self.enabled:
@@ -104,6 +105,7 @@ class ConsoleProgress:
                 line = self._bar(event.epoch, event.batch / event.batches, event.metrics, now - self._epoch_started)
                 self.stream.write("\r" + line)
                 self.stream.flush()
+                self._epoch_bar_open = True
         elif isinstance(event, EpochEnded):
             line = self._bar(event.epoch, 1.0, event.metrics, event.seconds)
             if self.interactive:
@@ -111,9 +113,14 @@ class ConsoleProgress:
             else:
                 self.stream.write(line + "\n")
             self.stream.flush()
+            self._epoch_bar_open = False
             self._epoch_started = time.perf_counter()
         elif isinstance(event, TrainingEnded) and event.reason != "completed":
-            self._write_line(f"  training ended after {event.epochs_run} epochs: {event.reason}")
+            if self._epoch_bar_open:  # the bar of an epoch that a stop cut short stays as it is
+                self._epoch_bar_open = False
+                self.stream.write("\n")
+            epochs = event.epochs_run
+            self._write_line(f"  training ended after {epochs} epoch{'s' if epochs != 1 else ''}: {event.reason}")
         elif isinstance(event, NodeWarning):
             self._write_line(f"  warning: {self.workflow.nodes[event.node_id].title}: {event.message}")
 

@@ -11,11 +11,13 @@ import json
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QCheckBox, QComboBox, QLineEdit, QSpinBox
+from PySide6.QtWidgets import QCheckBox, QComboBox, QLineEdit
 
 from neuroflow.core import fileformat
 from neuroflow.core.events import NodeState
 from neuroflow.gui.mime import encode_node_type
+from neuroflow.gui.settings_form import IntField
+from neuroflow.gui.spin_box import IntSpinBox
 
 pytestmark = pytest.mark.gui
 
@@ -51,8 +53,16 @@ def build_chain(window) -> tuple[str, str, str]:
     return ids[0], ids[1], ids[2]
 
 
-def spin(window, name: str) -> QSpinBox:
-    return window.properties.form.fields[name].widget
+def spin(window, name: str) -> IntField:
+    """An integer setting's field; ``setValue`` types a number and finishes editing."""
+    return window.properties.form.fields[name]
+
+
+def enter(widget, text: str) -> None:
+    """Type ``text`` over what a line edit or spin box shows and finish editing."""
+    edit = widget.lineEdit() if isinstance(widget, IntSpinBox) else widget
+    edit.setText(text)
+    widget.editingFinished.emit()
 
 
 # -- repository -------------------------------------------------------------------------------------
@@ -96,11 +106,11 @@ def test_shapes_and_parameters_update_on_the_node_while_editing(window):
     assert canvas.node_view(flat).lines == ("out (784)", "0 params")
     assert canvas.node_view(dense).lines == ("out (100)", "78,500 params")
     window.canvas.select([dense])
-    spin(window, "units").setValue(10)  # as the user types
+    spin(window, "units").setValue(10)  # typed, then Enter
     assert canvas.node_view(dense).lines == ("out (10)", "7,850 params")
     window.canvas.select([inp])
     boxes = window.properties.form.fields["shape"].boxes
-    boxes[0].setValue(32)  # 32x28x1
+    enter(boxes[0], "32")  # 32x28x1
     assert canvas.node_view(flat).lines[0] == "out (896)"
     assert canvas.node_view(dense).lines == ("out (10)", "8,970 params")
     canvas_matches_core(window)
@@ -110,7 +120,7 @@ def test_every_setting_kind_gets_its_editor_and_invalid_values_show_inline(windo
     node_id = window.document.add_node("neuroflow.learning.learner", (0, 0))
     window.canvas.select([node_id])
     form = window.properties.form
-    assert isinstance(form.fields["epochs"].widget, QSpinBox)
+    assert isinstance(form.fields["epochs"].widget, IntSpinBox)
     assert form.fields["epochs"].widget.maximum() == 100_000
     assert isinstance(form.fields["optimizer"].widget, QComboBox)
     assert isinstance(form.fields["shuffle"].widget, QCheckBox)
@@ -124,15 +134,13 @@ def test_every_setting_kind_gets_its_editor_and_invalid_values_show_inline(windo
     assert window.document.workflow.nodes[node_id].node["optimizer"] == "sgd"
     # An invalid learning rate is shown in red and not applied.
     edit = form.fields["learning_rate"].widget
-    edit.setText("0")
-    edit.textEdited.emit("0")
+    enter(edit, "0")
     assert "greater than 0" in form.error_text("learning_rate")
     assert window.document.workflow.nodes[node_id].node["learning_rate"] == 0.001
-    edit.setText("0.01")
-    edit.textEdited.emit("0.01")
+    enter(edit, "0.01")
     assert form.error_text("learning_rate") == ""
     assert window.document.workflow.nodes[node_id].node["learning_rate"] == 0.01
-    edit.textEdited.emit("fast")
+    enter(edit, "fast")
     assert "expected a number" in form.error_text("learning_rate")
 
 
@@ -168,7 +176,7 @@ def test_changing_a_setting_resets_the_node_and_everything_downstream(window, ru
     assert canvas.node_view(inp).state is NodeState.EXECUTED
     assert canvas.node_view(dense).state is NodeState.CONFIGURED
     window.canvas.select([inp])
-    window.properties.form.fields["shape"].boxes[1].setValue(14)
+    enter(window.properties.form.fields["shape"].boxes[1], "14")
     assert all(canvas.node_view(n).state is NodeState.CONFIGURED for n in (inp, flat, dense))
     canvas_matches_core(window)
 
@@ -235,7 +243,7 @@ def test_undo_redo_of_add_connect_and_settings_keep_canvas_and_core_identical(wi
     assert window.canvas.node_view(dense).lines == ("out (10)", "7,850 params")
     # The properties form follows undo too.
     doc.undo()
-    assert spin(window, "units").value() == 100
+    assert spin(window, "units").box.value() == 100
 
 
 def test_what_executes_after_undo_is_the_undone_state(window, run):
@@ -644,3 +652,130 @@ def test_dragging_a_wire_with_the_mouse_connects_and_refuses_like_the_core(windo
     drag(window.canvas.port_items(inp, "network", "out"), window.canvas.port_items(flat, "network", "in"))
     assert [(c.source, c.target) for c in doc.workflow.connections] == [(inp, flat)]
     canvas_matches_core(window)
+
+
+@pytest.mark.parametrize("key, modifiers", [
+    (Qt.Key.Key_Delete, Qt.KeyboardModifier.NoModifier),
+    (Qt.Key.Key_Backspace, Qt.KeyboardModifier.NoModifier),
+    (Qt.Key.Key_X, Qt.KeyboardModifier.ControlModifier),
+    (Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier),
+    (Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier),
+    (Qt.Key.Key_Y, Qt.KeyboardModifier.ControlModifier),
+    (Qt.Key.Key_F8, Qt.KeyboardModifier.NoModifier),
+])
+def test_an_edit_key_while_executing_says_why_nothing_happens(window, qtbot, key, modifiers):
+    from PySide6.QtTest import QTest
+
+    from neuroflow.gui.document import LOCKED_MESSAGE
+
+    doc = window.document
+    inp, flat, dense = build_chain(window)
+    window.canvas.select([dense])
+    window.copy()
+    doc.undo()  # the last wire: now there is something to undo and to redo
+    viewer = window.canvas.viewer
+    viewer.setFocus()
+    qtbot.waitUntil(viewer.hasFocus)
+    doc.set_locked(True)
+    try:
+        window.statusBar().clearMessage()
+        QTest.keyClick(viewer, key, modifiers)
+        assert window.statusBar().currentMessage() == LOCKED_MESSAGE
+        assert set(doc.workflow.nodes) == {inp, flat, dense}
+        assert not window.act["delete"].isEnabled()  # the menu still shows it cannot be done now
+    finally:
+        doc.set_locked(False)
+    QTest.keyClick(viewer, Qt.Key.Key_Delete)  # and once the run is over it works again
+    assert dense not in doc.workflow.nodes
+
+
+def _rects(window, ids):
+    return {n: window.canvas.node_view(n).sceneBoundingRect() for n in ids}
+
+
+def test_paste_lands_at_the_mouse_pointer_over_the_canvas(window, qtbot):
+    from PySide6.QtGui import QCursor
+
+    doc = window.document
+    inp, flat, dense = build_chain(window)
+    window.canvas.select([flat, dense])
+    window.copy()
+    viewer = window.canvas.viewer
+    spot = viewer.viewport().rect().center() + QPoint(40, 120)
+    QCursor.setPos(viewer.viewport().mapToGlobal(spot))
+    window.paste()
+    pasted = window.canvas.selected_ids()
+    assert len(pasted) == 2
+    where = viewer.mapToScene(spot)
+    first = tuple(min(doc.workflow.nodes[n].position[axis] for n in pasted) for axis in (0, 1))
+    assert first == pytest.approx((where.x(), where.y()), abs=1.0)  # the group's top-left corner
+    # the pair keeps its arrangement
+    positions = sorted(doc.workflow.nodes[n].position for n in pasted)
+    originals = sorted(doc.workflow.nodes[n].position for n in (flat, dense))
+    assert positions[1][0] - positions[0][0] == pytest.approx(originals[1][0] - originals[0][0])
+
+
+def test_paste_elsewhere_finds_a_free_place_next_to_the_original(window, qtbot):
+    from PySide6.QtGui import QCursor
+
+    doc = window.document
+    inp, flat, dense = build_chain(window)
+    window.canvas.select([flat])
+    window.copy()
+    QCursor.setPos(window.mapToGlobal(QPoint(5, 5)))  # over the menu bar, as when using Edit > Paste
+    placed = []
+    for _ in range(3):
+        window.paste()
+        placed += window.canvas.selected_ids()
+    rects = _rects(window, doc.workflow.nodes)
+    for node in placed:
+        others = [r for n, r in rects.items() if n != node]
+        assert not any(rects[node].intersects(r) for r in others), "pasted on top of another node"
+        distance = rects[node].center() - rects[flat].center()
+        assert abs(distance.x()) + abs(distance.y()) < 900  # near what was copied, not far away
+
+
+def test_replacing_a_wire_says_so_and_flashes_the_old_one(window, qtbot):
+    from neuroflow.gui.wire_flash import FlashedWire
+
+    doc = window.document
+    a = doc.add_node(INPUT, (0, 0))
+    b = doc.add_node(INPUT, (0, 200))
+    flat = doc.add_node(FLATTEN, (300, 0))
+    scene = window.canvas.viewer.scene()
+    window.canvas.simulate_connect(a, "network", flat, "network")
+    assert "replaced" not in window.statusBar().currentMessage()
+    window.canvas.simulate_connect(b, "network", flat, "network")
+    assert window.statusBar().currentMessage() == (
+        "Connected 'Input 2' to 'Flatten'; replaced the wire from 'Input'")
+    flashes = [item for item in scene.items() if isinstance(item, FlashedWire)]
+    assert len(flashes) == 1
+    start = window.canvas.port_items(a, "network", "out").sceneBoundingRect().center()
+    end = window.canvas.port_items(flat, "network", "in").sceneBoundingRect().center()
+    path = flashes[0].path()
+    assert (path.pointAtPercent(0) - start).manhattanLength() < 1
+    assert (path.pointAtPercent(1) - end).manhattanLength() < 1
+    qtbot.waitUntil(lambda: not any(isinstance(item, FlashedWire) for item in scene.items()), timeout=5000)
+    canvas_matches_core(window)
+
+
+def test_a_node_keeps_its_width_whatever_its_status_says(window):
+    """Ports must not move under the mouse: a warning or a configured shape never resizes a node."""
+    doc = window.document
+    inp, flat, dense = build_chain(window)
+    view = window.canvas.node_view(dense)
+    port = window.canvas.port_items(dense, "network", "out")
+    width, port_x = view.boundingRect().width(), port.scenePos().x()
+    assert view.state is NodeState.CONFIGURED
+    doc.disconnect_wires(list(doc.workflow.connections))  # "input 'network' is not connected"
+    assert view.state is NodeState.NOT_CONFIGURED
+    assert view.boundingRect().width() == width and port.scenePos().x() == port_x
+    doc.undo()
+    doc.set_setting(dense, "units", 65_536)  # a long parameter count
+    assert view.boundingRect().width() == width and port.scenePos().x() == port_x
+    reader = doc.add_node("neuroflow.data.mnist_reader", (0, 400))
+    shown = window.canvas.node_view(reader)
+    reader_width = shown.boundingRect().width()
+    doc.set_setting(reader, "data_folder", "/nowhere/" + "deep/" * 30)  # a long problem
+    assert shown.boundingRect().width() == reader_width
+    assert "deep/deep/" in shown.toolTip()

@@ -127,7 +127,13 @@ def test_stop_button_ends_training_and_keeps_the_model(flagship, run, qtbot):
     result, _error = finished.args
     assert result.ok and not result.cancelled
     trained = doc.workflow.nodes["learner"].outputs["model"]
-    assert trained.stop_reason == "stopped by user"
+    # Stopped a few batches into epoch 1: that part-epoch is said, not recorded as an epoch.
+    assert trained.stop_reason.startswith("stopped by user during epoch 1, after ")
+    assert trained.stop_reason.endswith("batches (not counted as an epoch)")
+    assert all(values == [] for values in trained.history.values())
+    assert monitor.status_label.text() == f"Training ended after 0 epochs: {trained.stop_reason}"
+    assert 3 <= monitor.batch_progress.value() < monitor.batch_progress.maximum()
+    assert monitor.epoch_progress.text().endswith("(part)")
     assert doc.workflow.nodes["scorer"].state is NodeState.EXECUTED
 
 

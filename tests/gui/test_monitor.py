@@ -302,3 +302,49 @@ def test_fits_the_editor_dock(monitor, clock):
     monitor.show()
     assert monitor.minimumSizeHint().width() <= 560
     assert monitor.width() == 560
+
+
+def test_an_epoch_stopped_part_way_stays_partial(monitor, clock):
+    """Stop during epoch 2 of 3: the bars stay where training stopped, no epoch 2 is recorded."""
+    feed_one_and_a_half_epochs(monitor, clock)
+    reason = "stopped by user during epoch 2, after 2 of 4 batches (not counted as an epoch)"
+    monitor.handle_event(TrainingEnded("n4", epochs_run=1, reason=reason))
+    assert monitor.batch_progress.text() == "Batch 2 / 4"
+    assert monitor.batch_progress.value() == 2
+    assert (monitor.epoch_progress.value(), monitor.epoch_progress.text()) == (1, "Epoch 2 / 3 (part)")
+    assert monitor.history_snapshot()["loss"] == [0.8]
+    assert monitor.status_label.text() == f"Training ended after 1 epoch: {reason}"
+
+
+def test_time_left_counts_the_validation_passes(monitor, clock):
+    """2 epochs of 4 one-second batches, each followed by a 2 s validation pass."""
+    monitor.handle_event(TrainingStarted("n4", epochs=2, batches_per_epoch=4, samples=128))
+    metrics = {"accuracy": 0.7, "loss": 0.8, "val_accuracy": 0.75, "val_loss": 0.7}
+    for i in range(1, 5):
+        clock.now += 1.0
+        monitor.handle_event(batch(1, i, 0.5, 1.0))
+    clock.now += 2.0
+    monitor.handle_event(EpochEnded("n4", 1, 2, metrics, seconds=6.0))
+    clock.now += 1.0
+    monitor.handle_event(batch(2, 1, 0.5, 1.0))
+    # 1 batch/s once the validation pass is taken out; 3 batches and one validation pass left.
+    assert monitor.remaining_seconds() == pytest.approx(5.0)
+    for i in range(2, 5):
+        clock.now += 1.0
+        monitor.handle_event(batch(2, i, 0.5, 1.0))
+    assert monitor.remaining_seconds() == pytest.approx(2.0)  # the final validation pass
+    clock.now += 1.0
+    assert monitor.remaining_seconds() == pytest.approx(1.0)
+    monitor.flush()
+    assert monitor.readouts["remaining"].value.text() == "0:01"
+
+
+def test_time_left_is_unknown_while_validating_before_any_pass_was_timed(monitor, clock):
+    monitor.handle_event(TrainingStarted("n4", epochs=1, batches_per_epoch=4, samples=128))
+    for i in range(1, 5):
+        clock.now += 1.0
+        monitor.handle_event(batch(1, i, 0.5, 1.0))
+    clock.now += 1.0
+    assert monitor.remaining_seconds() is None
+    monitor.flush()
+    assert monitor.readouts["remaining"].value.text() == "…"

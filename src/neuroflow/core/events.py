@@ -76,7 +76,10 @@ class EpochEnded:
 class TrainingEnded:
     node_id: str
     epochs_run: int
-    reason: str  # "completed", "early stopping", "stopped by user"
+    #: "completed", "early stopping", "stopped by user", "cancelled"; a stop or cancel during an
+    #: epoch adds which ("stopped by user during epoch 7, after 40 of 563 batches (...)"), and
+    #: ``epochs_run`` counts only the epochs trained to their end.
+    reason: str
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,7 @@ from .document import Document
 from .mime import decode_node_types
 from .node_info import summarize
 from .node_search import NodeSearchPopup
+from .wire_flash import flash_wire
 
 log = logging.getLogger(__name__)
 
@@ -92,10 +93,9 @@ with _quiet_fast_import():
 
 MISSING_TYPE = "neuroflow.missing.MissingNode"
 
+#: A node is this wide unless its title or ports need more; footer lines never widen it (a long
+#: message, e.g. where a dataset was looked for, is elided; the tooltip has all of it).
 NODE_MIN_WIDTH = 180.0
-#: Footer lines never widen a node beyond this: workflows are laid out on a 220-pixel grid, and
-#: a long message (e.g. where a dataset was looked for) is elided; the tooltip has all of it.
-NODE_MAX_FOOTER_WIDTH = 200.0
 FOOTER_LINE_HEIGHT = 16.0
 FOOTER_PADDING = 8.0
 PROGRESS_HEIGHT = 7.0
@@ -127,6 +127,8 @@ class NeuroNodeItem(NodeItem):
 
     The footer shows what :func:`~neuroflow.gui.node_info.summarize` computes (output shape and
     parameters for layers), a progress bar while executing, and a red badge when the node failed.
+    Its width comes from the title and ports only, never from the footer's text (elided, whole in
+    the tooltip): a node that widened with a warning moved its output ports under the mouse.
     """
 
     def __init__(self, name: str = "node", parent: Any = None) -> None:
@@ -153,7 +155,7 @@ class NeuroNodeItem(NodeItem):
 
     # -- facts shown -------------------------------------------------------------------------
     def set_facts(self, state: NodeState, lines: tuple[str, ...], tooltip: str) -> None:
-        resize = len(lines) != len(self.lines) or self._needed_width(lines) > self._width
+        resize = len(lines) != len(self.lines)  # taller or shorter; never wider (see the class)
         self.state, self.lines, self.tooltip_html = state, lines, tooltip
         if state is not NodeState.EXECUTING:
             self.progress, self.progress_text = None, ""
@@ -176,18 +178,13 @@ class NeuroNodeItem(NodeItem):
             self.update()
 
     # -- geometry ----------------------------------------------------------------------------
-    def _needed_width(self, lines: Iterable[str]) -> float:
-        metrics = QFontMetricsF(self._footer_font)
-        widest = max((metrics.horizontalAdvance(line) for line in lines), default=0.0)
-        return min(widest + 2 * FOOTER_PADDING + 12, NODE_MAX_FOOTER_WIDTH)
-
     def _footer_height(self) -> float:
         rows = max(len(self.lines), 1)
         return rows * FOOTER_LINE_HEIGHT + 2 * FOOTER_PADDING + PROGRESS_HEIGHT
 
     def calc_size(self, add_w: float = 0.0, add_h: float = 0.0) -> tuple[float, float]:
         width, height = super().calc_size(add_w, add_h)
-        width = max(width + TITLE_INDENT, NODE_MIN_WIDTH, self._needed_width(self.lines))
+        width = max(width + TITLE_INDENT, NODE_MIN_WIDTH)
         return width, height + self._footer_height()
 
     def align_label(self, h_offset: float = 0.0, v_offset: float = 0.0) -> None:
@@ -418,6 +415,8 @@ class Canvas(QObject):
     node_activated = Signal(str)
     #: A ``.workflow`` file was dropped on the canvas.
     file_dropped = Signal(str)
+    #: Something the status bar should say about a gesture (e.g. a wire it replaced).
+    status_message = Signal(str)
 
     def __init__(self, document: Document, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -718,8 +717,29 @@ class Canvas(QObject):
     def _on_connection_changed(self, disconnected: list, connected: list) -> None:
         drop = [p for p in (self._pair_of(a, b) for a, b in disconnected) if p]
         add = [p for p in (self._pair_of(a, b) for a, b in connected) if p]
+        replaced = self._replaced_by(add)
         if not self.document.rewire([Connection(*p) for p in drop], [Connection(*p) for p in add]):
             self.sync()
+        elif replaced:
+            self._tell_replaced(add[0], replaced)
+
+    def _replaced_by(self, add: list[Pair]) -> Connection | None:
+        """The wire that now feeds the input a new wire goes into (one wire per input)."""
+        if not add:
+            return None
+        source, source_port, target, target_port = add[0]
+        old = self.document.workflow.incoming(target).get(target_port)
+        return old if old is not None and (old.source, old.source_port) != (source, source_port) else None
+
+    def _tell_replaced(self, pair: Pair, old: Connection) -> None:
+        """Say which wire a connection replaced, and flash where it was."""
+        nodes = self.document.workflow.nodes
+        names = [nodes[i].label if i in nodes else i for i in (pair[0], pair[2], old.source)]
+        self.status_message.emit(f"Connected '{names[0]}' to '{names[1]}'; replaced the wire from '{names[2]}'")
+        if old.source in self._views and old.target in self._views:
+            start = self.port_items(old.source, old.source_port, "out").sceneBoundingRect().center()
+            end = self.port_items(old.target, old.target_port, "in").sceneBoundingRect().center()
+            flash_wire(self.graph.viewer().scene(), start, end)
 
     def _on_connection_sliced(self, ports: list) -> None:
         drop = [p for p in (self._pair_of(a, b) for a, b in ports) if p]

@@ -20,8 +20,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QMimeData, QSettings, QSize, Qt, QTimer, QUrl
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication
+from PySide6.QtCore import QByteArray, QMimeData, QRectF, QSettings, QSize, Qt, QTimer, QUrl
+from PySide6.QtGui import QCloseEvent, QCursor, QDragEnterEvent, QDropEvent, QGuiApplication, QShortcut
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
@@ -45,8 +45,9 @@ from neuroflow.core.registry import Registry
 from . import icons
 from .actions import create_actions
 from .canvas import Canvas
-from .document import Document
+from .document import LOCKED_MESSAGE, Document
 from .messages import MessagesPanel
+from .placement import DEFAULT_NODE_SIZE, copied_positions, free_place, group_rect
 from .properties import PropertiesPanel
 from .repository import NodeRepository
 from .results import ResultsPanel
@@ -56,7 +57,10 @@ log = logging.getLogger(__name__)
 
 FILE_FILTER = "NeuroFlow workflows (*.workflow);;All files (*)"
 MAX_RECENT = 8
-LAYOUT_VERSION = 1
+#: 2: a wider Properties panel and taller bottom docks (saved layouts of version 1 are dropped).
+LAYOUT_VERSION = 2
+#: Height of the bottom docks (training monitor, results, messages), in a 1000-pixel window.
+RESULTS_HEIGHT = 400
 CLIPBOARD_MIME = "application/x-neuroflow-workflow"
 
 
@@ -86,7 +90,6 @@ class MainWindow(QMainWindow):
         self.runner = Runner(self)
         self.canvas = Canvas(self.document, self)
         self.act = create_actions(self)
-        self._paste_count = 0
         self._last_run: RunResult | None = None
         self._running_label = ""
         self.setWindowIcon(icons.icon("app"))
@@ -103,6 +106,7 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._build_toolbar()
         self._build_status_bar()
+        self._build_blocked_shortcuts()
         self._connect()
         self.canvas.set_context_actions([
             self.act["execute_selected"], self.act["open_view"], self.act["reset"], None,
@@ -146,9 +150,11 @@ class MainWindow(QMainWindow):
         self.splitDockWidget(self.monitor_dock, self.results_dock, Qt.Orientation.Horizontal)
         self.tabifyDockWidget(self.monitor_dock, self.messages_dock)
         self.monitor_dock.raise_()
-        # The Nodes list just fits its longest names ("BatchNormalization"): the rest goes to the canvas.
-        self.resizeDocks([self.repository_dock, self.properties_dock], [210, 350], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.monitor_dock], [330], Qt.Orientation.Vertical)
+        # The Nodes list just fits its longest names ("BatchNormalization"); the Properties panel
+        # fits the Network Learner's settings with its longest choices; the rest is the canvas's.
+        self.resizeDocks([self.repository_dock, self.properties_dock], [210, 470], Qt.Orientation.Horizontal)
+        # Tall enough for the Scorer's view with a row of a confusion cell's images.
+        self.resizeDocks([self.monitor_dock], [RESULTS_HEIGHT], Qt.Orientation.Vertical)
         self.resizeDocks([self.monitor_dock, self.results_dock], [600, 750], Qt.Orientation.Horizontal)
 
     @staticmethod
@@ -251,6 +257,25 @@ class MainWindow(QMainWindow):
         status.addPermanentWidget(self.run_label)
         status.addPermanentWidget(self.summary_label)
 
+    def _build_blocked_shortcuts(self) -> None:
+        """Stand-ins for the edit shortcuts while the workflow executes.
+
+        Edits are disabled then (greyed in the menus), and the shortcut of a disabled action does
+        nothing at all: Del looked broken. These take the same keys only while executing and say
+        why nothing happens, as the document does for edits made with the mouse."""
+        self._blocked: list[tuple[str, QShortcut]] = []
+        for name in ("cut", "delete", "paste", "undo", "redo", "reset", "new", "open"):
+            for sequence in self.act[name].shortcuts():
+                shortcut = QShortcut(sequence, self)
+                shortcut.setEnabled(False)
+                shortcut.activated.connect(lambda n=name: self._explain_blocked(n))
+                self._blocked.append((name, shortcut))
+
+    def _explain_blocked(self, name: str) -> None:
+        text = ("The workflow is executing: cancel it (Esc) before opening another workflow"
+                if name in ("new", "open") else LOCKED_MESSAGE)
+        self.statusBar().showMessage(text, 10_000)
+
     def _connect(self) -> None:
         a, doc = self.act, self.document
         handlers = {
@@ -274,6 +299,7 @@ class MainWindow(QMainWindow):
         self.canvas.selection_changed.connect(self._selection_changed)
         self.canvas.node_activated.connect(self.open_view)
         self.canvas.file_dropped.connect(self.open_file_checked)
+        self.canvas.status_message.connect(lambda text: self.statusBar().showMessage(text, 8_000))
         self.repository.activated.connect(self.add_node_at_center)
         self.messages.node_clicked.connect(self.reveal_node)
         self.messages.counts_changed.connect(self._message_counts)
@@ -320,6 +346,11 @@ class MainWindow(QMainWindow):
         a["execute_selected"].setEnabled(selected and not locked)
         a["cancel"].setEnabled(locked)
         a["reset"].setEnabled(not locked)
+        # What the key would do if the workflow were not executing: only then explain.
+        possible = {"cut": selected, "delete": selected, "undo": doc.undo_stack.canUndo(),
+                    "redo": doc.undo_stack.canRedo()}
+        for name, shortcut in self._blocked:
+            shortcut.setEnabled(locked and possible.get(name, True))
 
     def _update_summary(self) -> None:
         nodes = self.document.workflow.nodes.values()
@@ -521,7 +552,6 @@ class MainWindow(QMainWindow):
         mime.setData(CLIPBOARD_MIME, text.encode("utf-8"))
         mime.setText(text)
         QGuiApplication.clipboard().setMimeData(mime)
-        self._paste_count = 0
         self.statusBar().showMessage(f"Copied {len(ids)} node{'s' if len(ids) != 1 else ''}", 4_000)
 
     def cut(self) -> None:
@@ -541,9 +571,7 @@ class MainWindow(QMainWindow):
         else:
             self.statusBar().showMessage("The clipboard holds no NeuroFlow nodes", 5_000)
             return
-        self._paste_count += 1
-        offset = 40.0 * self._paste_count
-        ids = self.document.paste(text, (offset, offset))
+        ids = self.document.paste(text, self._paste_offset(text))
         if ids:
             self.canvas.select(ids)
 
@@ -562,6 +590,27 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Arranged {what}" if moved else f"{what[0].upper()}{what[1:]} is arranged already",
                                      5_000)
         return moved
+
+    def _paste_offset(self, text: str) -> tuple[float, float]:
+        """How far the copied nodes move: to the pointer, else to a free place (see placement)."""
+        positions = copied_positions(text)
+        if not positions:
+            return (40.0, 40.0)
+        width, height = DEFAULT_NODE_SIZE
+        boxes = []
+        for node_id, (x, y) in positions.items():
+            shown = self.canvas.node_view(node_id) if node_id in self.document.workflow.nodes else None
+            size = shown.boundingRect().size() if shown is not None else None
+            boxes.append(QRectF(x, y, size.width() if size else width, size.height() if size else height))
+        group = group_rect(boxes)
+        viewer = self.canvas.viewer
+        pointer = viewer.viewport().mapFromGlobal(QCursor.pos())
+        if viewer.isVisible() and viewer.viewport().rect().contains(pointer):
+            target = viewer.mapToScene(pointer)
+        else:
+            taken = [self.canvas.node_view(n).sceneBoundingRect() for n in self.document.workflow.nodes]
+            target = free_place(group, taken)
+        return (target.x() - group.left(), target.y() - group.top())
 
     # -- execution --------------------------------------------------------------------------------
     def execute_all(self) -> bool:
@@ -677,6 +726,10 @@ class MainWindow(QMainWindow):
         if view is not None:
             self.results_dock.show()
             self.results_dock.raise_()
+            if self.results_dock.height() < RESULTS_HEIGHT and not self.results_dock.isFloating():
+                # A view needs room: give back the default height if the dock was made smaller.
+                wanted = min(RESULTS_HEIGHT, self.height() // 2)
+                self.resizeDocks([self.results_dock], [wanted], Qt.Orientation.Vertical)
         return view
 
     def open_selected_view(self) -> None:

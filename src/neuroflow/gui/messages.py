@@ -5,18 +5,34 @@ nodes (errors), nodes that cannot be configured (warnings; the "waiting for …"
 upstream problem are left out so the root cause stands out) and missing node types. The *log*
 keeps recent events: refused edits (such as an incompatible connection), node warnings, plugin
 problems and the outcome of each run. Clicking a row selects its node on the canvas.
+
+A refused edit names its nodes the way the core names them, ``'Label' (id)``; when it comes
+without a node (a refused connection), the row takes the node the text names - the target of
+a connection (after ``->``) first. Messages wrap onto as many lines as they need, and the
+tooltip holds the whole text.
 """
 
 from __future__ import annotations
 
+import math
+import re
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPixmap
-from PySide6.QtWidgets import QHeaderView, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QHeaderView,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from neuroflow.core.events import NodeState, NodeStateChanged, NodeWarning
 from neuroflow.core.node import MissingNode
@@ -28,6 +44,9 @@ LEVELS = ("error", "warning", "info")
 _COLORS = {"error": theme.ERROR, "warning": "#f59e0b", "info": theme.ACCENT}
 _GLYPHS = {"error": "!", "warning": "!", "info": "i"}
 MAX_LOG = 200
+MESSAGE_COLUMN = 2
+#: A message wraps onto at most this many lines; the rest is elided (the tooltip has it all).
+MAX_LINES = 6
 NODE_ROLE = Qt.ItemDataRole.UserRole
 
 
@@ -37,6 +56,41 @@ class Message:
     text: str
     node_id: str = ""
     stamp: float = 0.0
+
+
+#: A node as the core's messages name it: ``'Label' (id)``.
+_NODE_TITLE = re.compile(r"'[^\n]*?' \(([^()\s]+)\)")
+
+
+def node_named_in(text: str, nodes: Mapping[str, Any]) -> str:
+    """The id of the node a message is about: the connection's target, else the first named."""
+    _, arrow, target = text.partition(" -> ")
+    for part in ((target, text) if arrow else (text,)):
+        for match in _NODE_TITLE.finditer(part):
+            if match.group(1) in nodes:
+                return match.group(1)
+    return ""
+
+
+class _WrappingDelegate(QStyledItemDelegate):
+    """Rows as tall as their message wrapped in the message column's width (Qt's tree sizes a
+    row by its text on one line)."""
+
+    def __init__(self, table: QTreeWidget) -> None:
+        super().__init__(table)
+        self.table = table
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:  # noqa: N802
+        hint = super().sizeHint(option, index)
+        if index.column() != MESSAGE_COLUMN:
+            return hint
+        width = max(40, self.table.columnWidth(MESSAGE_COLUMN) - 24)  # less the cell's margins
+        metrics = option.fontMetrics
+        text = str(index.data() or "")
+        height = metrics.boundingRect(0, 0, width, 100_000, Qt.TextFlag.TextWordWrap, text).height()
+        lines = min(MAX_LINES, max(1, math.ceil(height / metrics.lineSpacing() - 0.25)))
+        # Laid out lines are a little taller than the line spacing: count a pixel more per line.
+        return QSize(hint.width(), hint.height() + (lines - 1) * (metrics.height() + 1))
 
 
 @cache
@@ -86,6 +140,11 @@ class MessagesPanel(QWidget):
         header.setStretchLastSection(True)
         self.table.setColumnWidth(0, 30)
         self.table.setColumnWidth(1, 130)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.table.setItemDelegate(_WrappingDelegate(self.table))
+        # Row heights follow the message column's width (wrapped text), which the view does not
+        # recompute by itself when the column is resized.
+        header.sectionResized.connect(lambda *_args: self.table.doItemsLayout())
         self.table.itemClicked.connect(self._clicked)
         self.table.itemActivated.connect(self._clicked)
         layout.addWidget(self.table)
@@ -137,7 +196,7 @@ class MessagesPanel(QWidget):
         self.counts_changed.emit(errors, warnings)
 
     def _refused(self, text: str, node_id: str) -> None:
-        self.add("warning", text, node_id)
+        self.add("warning", text, node_id or node_named_in(text, self.document.workflow.nodes))
 
     def _replaced(self) -> None:
         self.log = [m for m in self.log if not m.node_id]

@@ -441,6 +441,9 @@ class TrainingMonitor(QWidget):
 
     _started_at: float | None
     _first_batch_at: float | None
+    _last_batch_at: float | None
+    _validation_seconds: list[float]
+    _validates: bool | None
     _elapsed_fixed: float | None
     _current: dict[str, float | None]
     _rate: float | None
@@ -731,8 +734,9 @@ class TrainingMonitor(QWidget):
             self._current["loss"] = float(metrics["loss"])
         self._epoch, self._batch, self._batches = event.epoch, event.batch, batches
         self._batches_done += 1
+        self._last_batch_at = self._clock()
         if self._first_batch_at is None:
-            self._first_batch_at = self._clock()
+            self._first_batch_at = self._last_batch_at
             self._first_batch_done = self._batches_done
         self._dirty = True
 
@@ -748,6 +752,10 @@ class TrainingMonitor(QWidget):
             self._current[target] = value
         if "learning_rate" in metrics:
             self._rate = float(metrics["learning_rate"])
+        # The time from the epoch's last batch to its end is its validation pass.
+        self._validates = any(key.startswith("val_") for key in metrics)
+        if self._validates and self._last_batch_at is not None:
+            self._validation_seconds.append(max(0.0, self._clock() - self._last_batch_at))
         self._epoch, self._epochs = event.epoch, max(1, event.epochs)
         self._epochs_done = event.epoch
         self._batch = self._batches  # the epoch is complete even if the last batch event was skipped
@@ -757,6 +765,9 @@ class TrainingMonitor(QWidget):
         if event.node_id != self._node_id:
             return
         epochs = event.epochs_run
+        # A stop or cancel during an epoch: the bars stay where it stopped, that epoch unrecorded.
+        self._epochs_done = epochs
+        self._partial = self._epoch > epochs and self._batch < self._batches
         self._finish(f"Training ended after {epochs} epoch{'s' if epochs != 1 else ''}: {event.reason}")
 
     def _on_node_state_changed(self, event: NodeStateChanged) -> None:
@@ -808,6 +819,12 @@ class TrainingMonitor(QWidget):
         self._started_at = None
         self._first_batch_at = None
         self._first_batch_done = 0
+        self._last_batch_at = None
+        #: Seconds of each validation pass so far, and whether epochs end with one (None: unknown).
+        self._validation_seconds = []
+        self._validates = None
+        #: Training ended during an epoch, which is not recorded.
+        self._partial = False
         self._elapsed_fixed = None
         self._current = dict.fromkeys(self._epoch_series)
         #: The learning rate of the last finished epoch, when the schedule reports one.
@@ -826,16 +843,32 @@ class TrainingMonitor(QWidget):
         return {target: source for target, source in found.items() if source is not None}
 
     def remaining_seconds(self) -> float | None:
-        """Estimated time left from the batch rate measured since the first batch."""
+        """Estimated time left: the batches left at the batch rate measured since the first batch,
+        plus a validation pass per epoch left as long as the passes so far took.
+
+        Validation time is kept out of the batch rate. Once an epoch's batches are done its
+        validation pass is running: its estimate counts down, and is unknown (``None``) before
+        any pass has been timed rather than a misleading 0:00.
+        """
         if not self._training or self._first_batch_at is None:
             return None
+        now = self._clock()
         done_since_first = self._batches_done - self._first_batch_done
-        elapsed = self._clock() - self._first_batch_at
-        if done_since_first <= 0 or elapsed <= 0:
+        training_time = now - self._first_batch_at - sum(self._validation_seconds)
+        if done_since_first <= 0 or training_time <= 0:
             return None
         total = self._epochs * self._batches
         done = (self._epoch - 1) * self._batches + self._batch
-        return max(0, total - done) / (done_since_first / elapsed)
+        left = max(0, total - done) / (done_since_first / training_time)
+        validating = self._batch >= self._batches and self._epochs_done < self._epoch
+        if self._validation_seconds:
+            per_pass = sum(self._validation_seconds) / len(self._validation_seconds)
+            left += max(0, self._epochs - self._epochs_done) * per_pass
+            if validating and self._last_batch_at is not None:
+                left -= min(per_pass, now - self._last_batch_at)
+        elif validating and self._validates is not False:
+            return None
+        return max(0.0, left)
 
     def elapsed_seconds(self) -> float | None:
         if self._elapsed_fixed is not None:
@@ -856,9 +889,10 @@ class TrainingMonitor(QWidget):
     def _update_progress(self) -> None:
         epochs, batches = self._epochs, self._batches
         self.epoch_progress.setRange(0, max(1, epochs))
-        epoch_value = self._epochs_done if self._training else self._epoch
+        epoch_value = self._epochs_done if self._training or self._partial else self._epoch
         self.epoch_progress.setValue(min(epoch_value, max(1, epochs)))
-        self.epoch_progress.setFormat(f"Epoch {self._epoch} / {epochs}" if epochs else "Epoch — / —")
+        part = " (part)" if self._partial else ""
+        self.epoch_progress.setFormat(f"Epoch {self._epoch} / {epochs}{part}" if epochs else "Epoch — / —")
         self.batch_progress.setRange(0, max(1, batches))
         self.batch_progress.setValue(min(self._batch, max(1, batches)))
         self.batch_progress.setFormat(f"Batch {self._batch} / {batches}" if batches else "Batch — / —")

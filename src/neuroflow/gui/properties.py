@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import QFrame, QLabel, QLineEdit, QScrollArea, QVBoxLayout, QWidget
 
 from neuroflow.core.errors import SettingError
@@ -23,7 +23,12 @@ from .settings_form import SettingsForm
 
 
 class PropertiesPanel(QScrollArea):
-    """Shows one node; shows a hint when nothing or several nodes are selected."""
+    """Shows one node; shows a hint when nothing or several nodes are selected.
+
+    The content is always exactly as wide as the panel: it scrolls up and down, never sideways
+    (tabbing to a field used to scroll the labels out of view). Labels wrap and long choices get
+    a row of their own (see :mod:`~neuroflow.gui.settings_form`) so everything fits.
+    """
 
     def __init__(self, document: Document, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -35,6 +40,7 @@ class PropertiesPanel(QScrollArea):
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         body = QWidget()
         self.setWidget(body)
+        self.viewport().installEventFilter(self)
         layout = QVBoxLayout(body)
         layout.setContentsMargins(14, 12, 14, 12)
         layout.setSpacing(8)
@@ -86,6 +92,13 @@ class PropertiesPanel(QScrollArea):
         document.workflow_replaced.connect(self._replaced)
         document.locked_changed.connect(self._locked)
         document.core_event.connect(self._event)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt API)
+        if watched is self.viewport() and event.type() == QEvent.Type.Resize:
+            body = self.widget()
+            if body is not None and body.minimumWidth() != self.viewport().width():
+                body.setFixedWidth(self.viewport().width())
+        return super().eventFilter(watched, event)
 
     # -- what is shown ------------------------------------------------------------------------
     def show_selection(self, node_ids: list[str]) -> None:

@@ -14,8 +14,10 @@ from PySide6.QtCore import QMimeData, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QFrame,
     QLabel,
     QLineEdit,
+    QScrollArea,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -29,6 +31,8 @@ from . import theme
 from .mime import encode_node_type
 
 TYPE_ROLE = Qt.ItemDataRole.UserRole
+#: Lines of description shown under the list (a longer one scrolls).
+INFO_LINES = 9
 
 
 def matches(node_type: type[Node], query: str) -> bool:
@@ -113,15 +117,22 @@ class NodeRepository(QWidget):
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.tree.itemActivated.connect(self._activated)
         self.tree.currentItemChanged.connect(self._describe)
-        self.info = QLabel(self)
+        self.info = QLabel()
         self.info.setWordWrap(True)
         self.info.setObjectName("muted")
-        self.info.setMinimumHeight(72)
         self.info.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.info.setText("Drag a node onto the canvas, or double-click it.")
+        # A fixed height, scrolling when a description is longer: a label that grew with its text
+        # shrank the list above it each time another node was highlighted.
+        self.info_area = QScrollArea(self)
+        self.info_area.setWidget(self.info)
+        self.info_area.setWidgetResizable(True)
+        self.info_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.info_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.info_area.setFixedHeight(self.info.fontMetrics().lineSpacing() * INFO_LINES + 4)
         layout.addWidget(self.search)
         layout.addWidget(self.tree, 1)
-        layout.addWidget(self.info)
+        layout.addWidget(self.info_area)
         self._populate()
 
     def _populate(self) -> None:

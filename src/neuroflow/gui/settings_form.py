@@ -1,11 +1,15 @@
 """A settings form generated from a node type's ``settings_spec``.
 
 One editor per declaration: integers get a spin box with the declared range, numbers a line
-edit checked as you type, choices a combo box with their labels, booleans a check box, integer
-tuples a row of spin boxes, paths a line edit with a browse button, text a line edit. Help texts
-become tooltips; ``visible_when`` hides a row until the setting it depends on has a matching
-value; a value the declaration refuses shows its :class:`SettingError` text in red under the
-field and is not applied.
+edit, choices a combo box with their labels, booleans a check box, integer tuples a row of spin
+boxes, paths a line edit with a browse button, text a line edit. Help texts become tooltips;
+``visible_when`` hides a row until the setting it depends on has a matching value.
+
+Typed values apply when editing finishes - Enter, leaving the field, or a spin-box arrow step -
+never per keystroke: typing 128 into a batch size must not apply 1 and 12 on the way (each an
+undo step that resets a trained model). A value the declaration refuses shows its
+:class:`SettingError` text in red under the field and is not applied; the field keeps the text
+as typed until it is fixed, or Esc puts the applied value back.
 
 The form never edits a node: it emits :attr:`SettingsForm.edited` and the owner decides.
 """
@@ -17,7 +21,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -26,7 +31,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QSpinBox,
+    QSizePolicy,
     QToolButton,
     QWidget,
 )
@@ -42,7 +47,14 @@ from neuroflow.core.settings import (
     Setting,
 )
 
+from .spin_box import IntSpinBox, read_int, show_int
+
 INT_LIMIT = 2_147_483_647
+#: Labels wrap beyond this width (px), so a long one never widens the form.
+LABEL_WIDTH = 160
+#: A field whose natural width exceeds this (a combo box of long choices, a path) gets a row of its
+#: own under its label, the panel's full width, instead of being cut off beside it.
+WIDE_FIELD = 250
 
 Emit = Callable[[Any], None]
 
@@ -70,6 +82,10 @@ class Field:
     def _build(self, parent: QWidget) -> QWidget:
         raise NotImplementedError
 
+    def natural_width(self) -> int:
+        """The width this editor needs to show its value whole."""
+        return self.widget.sizeHint().width()
+
     def set_value(self, value: Any) -> None:
         raise NotImplementedError
 
@@ -80,25 +96,70 @@ class Field:
         focus = self.widget.focusWidget() if hasattr(self.widget, "focusWidget") else None
         return bool(self.widget.hasFocus() or (focus is not None and focus.hasFocus()))
 
+    # Typed fields (numbers, tuples) keep what is typed until editing finishes:
+    def typed_widgets(self) -> tuple[QWidget, ...]:
+        """Where the user types (Esc there puts the applied value back)."""
+        return ()
+
+    def differs(self) -> bool:
+        """The text shown is not the applied value (typed but not applied, or refused)."""
+        return False
+
+    def revert(self) -> None:
+        """Show the applied value again."""
+
+
+def _spin_box(setting: IntSetting | IntTupleSetting, parent: QWidget) -> IntSpinBox:
+    low = setting.minimum if setting.minimum is not None else -INT_LIMIT
+    high = setting.maximum if setting.maximum is not None else INT_LIMIT
+    box = IntSpinBox(int(max(low, -INT_LIMIT)), int(min(high, INT_LIMIT)), parent)
+    box.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+    return box
+
 
 class IntField(Field):
+    """An :class:`IntSpinBox`: any text may be typed, applied (or refused) when editing finishes."""
+
     setting: IntSetting
 
     def _build(self, parent: QWidget) -> QWidget:
-        box = QSpinBox(parent)
-        low = self.setting.minimum if self.setting.minimum is not None else -INT_LIMIT
-        high = self.setting.maximum if self.setting.maximum is not None else INT_LIMIT
-        box.setRange(int(max(low, -INT_LIMIT)), int(min(high, INT_LIMIT)))
-        box.setGroupSeparatorShown(True)
-        box.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        box.valueChanged.connect(lambda v: self.emit(int(v)))
+        self.applied: int = int(self.setting.default)
+        box = _spin_box(self.setting, parent)
+        box.fallback = lambda: self.applied
+        box.editingFinished.connect(self.finish)
+        box.stepped.connect(self.finish)
         self.box = box
         return box
 
+    def finish(self) -> None:
+        """Apply what is typed, or report why it cannot be."""
+        text = self.box.text()
+        number = read_int(text)
+        try:
+            value = self.setting.parse(text) if number is None else self.setting.validate(number)
+        except SettingError as exc:
+            self.emit(exc)
+            return
+        self.box.setValue(value)
+        self.emit(value)
+
     def set_value(self, value: Any) -> None:
-        self.box.blockSignals(True)
-        self.box.setValue(int(value))
-        self.box.blockSignals(False)
+        self.applied = int(value)
+        self.box.setValue(self.applied)
+
+    def typed_widgets(self) -> tuple[QWidget, ...]:
+        return (self.box, self.box.lineEdit())
+
+    def differs(self) -> bool:
+        return self.box.text() != show_int(self.applied)
+
+    def revert(self) -> None:
+        self.box.setValue(self.applied)
+
+    def setValue(self, value: int) -> None:  # noqa: N802 - reads like the spin box it stands for
+        """Type ``value`` and finish editing, as a user (and tests) would."""
+        self.box.lineEdit().setText(str(value))
+        self.finish()
 
 
 class FloatField(Field):
@@ -107,27 +168,40 @@ class FloatField(Field):
     setting: FloatSetting
 
     def _build(self, parent: QWidget) -> QWidget:
+        self.applied: float = float(self.setting.default)
         edit = QLineEdit(parent)
         edit.setAlignment(Qt.AlignmentFlag.AlignRight)
-        edit.textEdited.connect(self._edited)
+        edit.editingFinished.connect(self.finish)
         self.edit = edit
         return edit
 
-    def _edited(self, text: str) -> None:
+    def finish(self) -> None:
         try:
-            value = self.setting.parse(text)
+            value = self.setting.parse(self.edit.text())
         except SettingError as exc:
             self.emit(exc)
             return
         self.emit(value)
 
     def set_value(self, value: Any) -> None:
-        try:
-            current = self.setting.parse(self.edit.text())
-        except SettingError:
-            current = None
-        if current != value:
+        self.applied = value
+        if self._typed() != value:
             self.edit.setText(format_float(value))
+
+    def _typed(self) -> float | None:
+        try:
+            return float(self.setting.parse(self.edit.text()))
+        except SettingError:
+            return None
+
+    def typed_widgets(self) -> tuple[QWidget, ...]:
+        return (self.edit,)
+
+    def differs(self) -> bool:
+        return self._typed() != self.applied
+
+    def revert(self) -> None:
+        self.edit.setText(format_float(self.applied))
 
 
 class ChoiceField(Field):
@@ -135,13 +209,20 @@ class ChoiceField(Field):
 
     def _build(self, parent: QWidget) -> QWidget:
         combo = QComboBox(parent)
+        # Never wider than the panel: a choice too long for it is elided, whole in the tooltip.
         combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        combo.setMinimumContentsLength(8)
+        combo.setMinimumContentsLength(6)
+        combo.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         for choice in self.setting.choices:
             combo.addItem(self.setting.label_of(choice), choice)
         combo.currentIndexChanged.connect(lambda i: self.emit(combo.itemData(i)))
         self.combo = combo
         return combo
+
+    def natural_width(self) -> int:
+        """Room for the longest choice and the arrow."""
+        metrics = self.combo.fontMetrics()
+        return max(metrics.horizontalAdvance(self.combo.itemText(i)) for i in range(self.combo.count())) + 40
 
     def set_value(self, value: Any) -> None:
         index = self.combo.findData(value)
@@ -166,7 +247,8 @@ class BoolField(Field):
 
 
 class IntTupleField(Field):
-    """A row of spin boxes; a length chooser in front when the length may vary."""
+    """A row of spin boxes; a length chooser in front when the length may vary. A number applies
+    when its box's editing finishes (the tuple as a whole is checked then)."""
 
     setting: IntTupleSetting
 
@@ -185,20 +267,24 @@ class IntTupleField(Field):
             self.length.setToolTip("How many values")
             self.length.currentIndexChanged.connect(self._length_changed)
             layout.addWidget(self.length)
-        self.boxes: list[QSpinBox] = []
-        low = s.minimum if s.minimum is not None else -INT_LIMIT
-        high = s.maximum if s.maximum is not None else INT_LIMIT
+        self.boxes: list[IntSpinBox] = []
+        self.applied: tuple[int, ...] = tuple(s.default)
         for index in range(s.max_length):
-            box = QSpinBox(row)
-            box.setRange(int(max(low, -INT_LIMIT)), int(min(high, INT_LIMIT)))
-            box.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+            box = _spin_box(s, row)
             box.setMinimumWidth(44)
+            box.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+            box.fallback = self._fallback(index)
             if index < len(s.element_names):
                 box.setToolTip(s.element_names[index])
-            box.valueChanged.connect(lambda _v: self._changed())
+            box.editingFinished.connect(self._changed)
+            box.stepped.connect(self._changed)
             layout.addWidget(box, 1)
             self.boxes.append(box)
         return row
+
+    def _fallback(self, index: int) -> Callable[[], int]:
+        """What box ``index`` steps from while its text is not a number: its applied value."""
+        return lambda: self.applied[index] if index < len(self.applied) else 1
 
     def _count(self) -> int:
         if self.length is None:
@@ -215,21 +301,39 @@ class IntTupleField(Field):
             box.setVisible(index < count)
 
     def _changed(self) -> None:
-        self.emit(tuple(box.value() for box in self.boxes[: self._count()]))
+        boxes = self.boxes[: self._count()]
+        numbers = [box.value() for box in boxes]
+        try:
+            if any(number is None for number in numbers):
+                value = self.setting.parse(", ".join(box.text() for box in boxes))
+            else:
+                value = self.setting.validate(numbers)
+        except SettingError as exc:
+            self.emit(exc)
+            return
+        self.emit(value)
 
     def set_value(self, value: Any) -> None:
         values = list(value)
-        widgets = [*self.boxes] + ([self.length] if self.length is not None else [])
-        for widget in widgets:
-            widget.blockSignals(True)
+        self.applied = tuple(int(v) for v in values)
         if self.length is not None:
+            self.length.blockSignals(True)
             self.length.setCurrentIndex(self.length.findData(len(values)))
+            self.length.blockSignals(False)
         for index, box in enumerate(self.boxes):
             if index < len(values):
                 box.setValue(int(values[index]))
         self._show_boxes()
-        for widget in widgets:
-            widget.blockSignals(False)
+
+    def typed_widgets(self) -> tuple[QWidget, ...]:
+        return tuple(w for box in self.boxes for w in (box, box.lineEdit()))
+
+    def differs(self) -> bool:
+        shown = [box.text() for box in self.boxes[: len(self.applied)]]
+        return shown != [show_int(v) for v in self.applied]
+
+    def revert(self) -> None:
+        self.set_value(self.applied)
 
     def has_focus(self) -> bool:
         return any(box.hasFocus() for box in self.boxes) or bool(self.length and self.length.hasFocus())
@@ -314,6 +418,9 @@ class PathField(Field):
     def focus_widget(self) -> QWidget:
         return self.edit
 
+    def natural_width(self) -> int:
+        return WIDE_FIELD + 1  # paths are long: always the full width
+
 
 def field_for(setting: Setting, emit: Emit, parent: QWidget) -> Field:
     """The editor for a declaration (text for any kind this form does not know)."""
@@ -329,6 +436,26 @@ def field_for(setting: Setting, emit: Emit, parent: QWidget) -> Field:
         if isinstance(setting, declared):
             return field(setting, emit, parent)
     return TextField(setting, emit, parent)
+
+
+class _EscapeReverts(QObject):
+    """Esc in a typed field with an unapplied or refused text puts the applied value back.
+
+    Only then: otherwise Esc goes on to the window (where it cancels a run)."""
+
+    def __init__(self, form: SettingsForm, name: str) -> None:
+        super().__init__(form)
+        self.form, self.name = form, name
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt API)
+        kind = event.type()
+        if kind in (QEvent.Type.ShortcutOverride, QEvent.Type.KeyPress) and isinstance(event, QKeyEvent) \
+                and event.key() == Qt.Key.Key_Escape and self.form.pending(self.name):
+            event.accept()
+            if kind == QEvent.Type.KeyPress:
+                self.form.revert(self.name)
+            return True
+        return False
 
 
 class SettingsForm(QWidget):
@@ -368,9 +495,13 @@ class SettingsForm(QWidget):
         self._spec = spec
         self._values = dict(values)
         self._generation += 1
-        for row, setting in enumerate(spec):
+        row = 0
+        label_column = 0
+        for setting in spec:
             label = QLabel(setting.label, self)
             label.setToolTip(_help_text(setting))
+            label.setWordWrap(True)
+            label.setMaximumWidth(LABEL_WIDTH)
             label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             field = field_for(setting, self._emitter(setting.name), self)
             if isinstance(field, PathField):
@@ -380,13 +511,28 @@ class SettingsForm(QWidget):
             error.setObjectName("fieldError")
             error.setWordWrap(True)
             error.hide()
-            self._grid.addWidget(label, 2 * row, 0)
-            self._grid.addWidget(field.widget, 2 * row, 1)
-            self._grid.addWidget(error, 2 * row + 1, 1)
+            if field.natural_width() > WIDE_FIELD:  # label above, field and message the full width
+                label.setMaximumWidth(16_777_215)
+                label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom)
+                self._grid.addWidget(label, row, 0, 1, 2)
+                self._grid.addWidget(field.widget, row + 1, 0, 1, 2)
+                self._grid.addWidget(error, row + 2, 0, 1, 2)
+                row += 3
+            else:
+                self._grid.addWidget(label, row, 0)
+                self._grid.addWidget(field.widget, row, 1)
+                self._grid.addWidget(error, row + 1, 1)
+                label_column = max(label_column, label.fontMetrics().horizontalAdvance(setting.label) + 2)
+                row += 2
             self.fields[setting.name] = field
             self._labels[setting.name] = label
             self._errors[setting.name] = error
             field.set_value(values.get(setting.name, setting.default))
+            escape = _EscapeReverts(self, setting.name)
+            for widget in field.typed_widgets():
+                widget.installEventFilter(escape)
+        # Labels keep one line up to LABEL_WIDTH (a wrapped label's own size hint is a guess).
+        self._grid.setColumnMinimumWidth(0, min(label_column, LABEL_WIDTH))
         self._update_visibility()
 
     def _emitter(self, name: str) -> Emit:
@@ -413,6 +559,8 @@ class SettingsForm(QWidget):
                 continue
             if skip_focused and field.has_focus():
                 continue
+            if self._values.get(name) == values[name] and self.error_text(name):
+                continue  # a refused text stays as typed until it is fixed or Esc
             if self._values.get(name) != values[name] or not skip_focused:
                 field.set_value(values[name])
                 self.clear_error(name)
@@ -437,6 +585,18 @@ class SettingsForm(QWidget):
         field = self.fields[name]
         field.focus_widget().setProperty("invalid", False)
         self._restyle(field.focus_widget())
+
+    def pending(self, name: str) -> bool:
+        """The field shows a text that is not applied: typed, or refused with an error."""
+        field = self.fields.get(name)
+        return field is not None and (field.differs() or bool(self.error_text(name)))
+
+    def revert(self, name: str) -> None:
+        """Put the applied value back in the field and drop its error (Esc)."""
+        field = self.fields.get(name)
+        if field is not None:
+            field.revert()
+            self.clear_error(name)
 
     def error_text(self, name: str) -> str:
         error = self._errors.get(name)

@@ -126,13 +126,13 @@ QMenu::item:disabled {{ color: {SUBTLE}; }}
 QMenu::separator {{ height: 1px; background: {BORDER_LIGHT}; margin: 4px 8px; }}
 QStatusBar {{ background: {PANEL}; border-top: 1px solid {BORDER}; color: {MUTED}; }}
 QStatusBar QLabel {{ color: {MUTED}; padding: 0 6px; }}
-QLineEdit, QSpinBox, QDoubleSpinBox, QComboBox {{
+QLineEdit, QAbstractSpinBox, QComboBox {{
     background: {WHITE}; border: 1px solid {BORDER}; border-radius: 5px; padding: 4px 6px;
     min-height: 20px; selection-background-color: {ACCENT};
 }}
-QLineEdit:focus, QSpinBox:focus, QDoubleSpinBox:focus, QComboBox:focus {{ border: 1px solid {ACCENT}; }}
-QLineEdit:disabled, QSpinBox:disabled, QComboBox:disabled {{ background: {PANEL}; color: {SUBTLE}; }}
-QLineEdit[invalid="true"], QSpinBox[invalid="true"] {{ border: 1px solid {ERROR}; background: #fff5f5; }}
+QLineEdit:focus, QAbstractSpinBox:focus, QComboBox:focus {{ border: 1px solid {ACCENT}; }}
+QLineEdit:disabled, QAbstractSpinBox:disabled, QComboBox:disabled {{ background: {PANEL}; color: {SUBTLE}; }}
+QLineEdit[invalid="true"], QAbstractSpinBox[invalid="true"] {{ border: 1px solid {ERROR}; background: #fff5f5; }}
 QComboBox::drop-down {{ border: none; width: 22px; subcontrol-origin: padding; subcontrol-position: center right; }}
 QComboBox::down-arrow {{ image: url(@down@); width: 10px; height: 10px; margin-right: 6px; }}
 QComboBox::down-arrow:disabled {{ image: url(@down_off@); }}

@@ -11,12 +11,16 @@ Keras is imported when the callback is created.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import Any
 
 
-def best_epoch_callback(monitor: str) -> Any:
-    """A ``keras.callbacks.Callback``; ``best_epoch`` (1-based, 0 = none yet) and ``best`` after fit."""
-    return _callback_class()(monitor)
+def best_epoch_callback(monitor: str, counts: Callable[[int], bool] | None = None) -> Any:
+    """A ``keras.callbacks.Callback``; ``best_epoch`` (1-based, 0 = none yet) and ``best`` after fit.
+
+    ``counts(epoch)`` says whether a (1-based) epoch ran whole: an epoch the user stopped part-way
+    has metrics of a few batches and is never taken as the best."""
+    return _callback_class()(monitor, counts or (lambda _epoch: True))
 
 
 def higher_is_better(monitor: str) -> bool:
@@ -28,9 +32,10 @@ def _callback_class() -> type:
     import keras
 
     class BestEpoch(keras.callbacks.Callback):
-        def __init__(self, monitor: str) -> None:
+        def __init__(self, monitor: str, counts: Callable[[int], bool]) -> None:
             super().__init__()
             self.monitor = monitor
+            self.counts = counts
             self.best: float | None = None
             self.best_epoch = 0
             self.restored = False
@@ -38,7 +43,7 @@ def _callback_class() -> type:
 
         def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
             value = (logs or {}).get(self.monitor)
-            if value is None:
+            if value is None or not self.counts(epoch + 1):
                 return
             value = float(value)
             better = self.best is None or (value > self.best if higher_is_better(self.monitor) else value < self.best)

@@ -4,7 +4,13 @@ Per batch it emits :class:`~neuroflow.core.events.BatchEnded` with Keras's runni
 averages and checks the cancel token: a stop request (``token.request_stop()``) or a cancel
 sets ``model.stop_training``, which Keras honours right after the current batch, so both take
 effect within one batch. Per epoch it emits :class:`~neuroflow.core.events.EpochEnded` with the
-validation metrics and the epoch's wall time. Progress is reported at most every
+validation metrics and the epoch's wall time.
+
+An epoch stopped part-way is not an epoch: Keras still ends it with ``on_epoch_end`` (logs that
+average only the batches it ran, then a validation pass), but the bridge emits no EpochEnded for
+it, does not count it in :attr:`epochs_run`, cuts its validation pass short and describes it in
+:meth:`partial_text` ("during epoch 7, after 40 of 563 batches"), which the learner adds to the
+stop reason and uses to leave it out of the history. Progress is reported at most every
 ``PROGRESS_INTERVAL`` seconds. The work per batch is a dict of ``float`` and one event, so the
 bridge adds next to nothing to the cost of training.
 
@@ -55,8 +61,10 @@ def _bridge_class() -> type:
             self.samples = samples
             #: True when training ended because the user asked to stop (not cancel).
             self.stopped_by_user = False
-            #: Epochs that reached their end (a stopped epoch counts).
+            #: Epochs trained to their end (an epoch stopped or cancelled part-way does not count).
             self.epochs_run = 0
+            #: (epoch, batches done) of the epoch that a stop or cancel cut short, if one did.
+            self.partial: tuple[int, int] | None = None
             #: What the TrainingStarted event says about devices and precision.
             self.devices = ""
             self.precision = "float32"
@@ -76,7 +84,7 @@ def _bridge_class() -> type:
             number = batch + 1
             self.ctx.emit(BatchEnded(self.ctx.node_id, self._epoch, number, self.batches, _numbers(logs)))
             if self.token.stop_requested:
-                self._stop()
+                self._stop(number)
                 return
             now = time.perf_counter()
             if now < self._next_progress:
@@ -89,21 +97,38 @@ def _bridge_class() -> type:
                     f"epoch {self._epoch}/{self.epochs}, batch {number}/{self.batches}",
                 )
             except Cancelled:  # cancelled between the check above and now
-                self._stop()
+                self._stop(number)
 
         def on_test_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
-            if self.token.cancelled:  # no point validating a model that is thrown away
+            # No point validating a model that is thrown away, or an epoch that is not recorded.
+            if self.token.cancelled or self.partial is not None:
                 self.model.stop_evaluating = True
 
         def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-            self.epochs_run = epoch + 1
-            if self.token.cancelled:
+            if self.token.cancelled or not self.is_whole_epoch(epoch + 1):
                 return
+            self.epochs_run = epoch + 1
             seconds = time.perf_counter() - self._epoch_started
             self.ctx.emit(EpochEnded(self.ctx.node_id, epoch + 1, self.epochs, _numbers(logs), seconds))
+            if self.token.stop_requested and epoch + 1 < self.epochs:  # asked during validation
+                self._stop(self.batches)
 
-        def _stop(self) -> None:
+        def is_whole_epoch(self, epoch: int) -> bool:
+            """False for the (1-based) epoch a stop or cancel cut short."""
+            return self.partial is None or self.partial[0] != epoch
+
+        def partial_text(self) -> str:
+            """``"during epoch 7, after 40 of 563 batches"``, or "" when no epoch was cut short."""
+            if self.partial is None:
+                return ""
+            epoch, done = self.partial
+            return f"during epoch {epoch}, after {done} of {self.batches} batches"
+
+        def _stop(self, batch: int) -> None:
+            """Stop after batch number ``batch`` (1-based) of the current epoch."""
             self.model.stop_training = True
+            if batch < self.batches and self.partial is None:
+                self.partial = (self._epoch, batch)
             if not self.token.cancelled:
                 self.stopped_by_user = True
 

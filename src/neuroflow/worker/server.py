@@ -78,6 +78,10 @@ class Server:
     def on_run(self, request: int, data: dict[str, Any], folder: str | None, executed: list[str],
                targets: list[str] | None) -> None:
         if self._run_thread is not None and self._run_thread.is_alive():
+            # The last run's thread sends "finished" as its last act: an editor that starts the
+            # next run at once can get here a moment before that thread has ended.
+            self._run_thread.join(timeout=0.5)
+        if self._run_thread is not None and self._run_thread.is_alive():
             self.send(("finished", request, None, "a run is already in progress"))
             return
         self.token = CancelToken()

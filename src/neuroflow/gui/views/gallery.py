@@ -277,6 +277,8 @@ class ImageGallery(QWidget):
         self.view.setModel(self.model)
         self.delegate = GalleryDelegate(self.model, self.view)
         self.view.setItemDelegate(self.delegate)
+        # At least one whole row of images: a short dock showed only their tops.
+        self.view.setMinimumHeight(self.delegate.cell.height() + 4 * self.view.spacing() + 2 * self.view.frameWidth())
         self.view.viewport().installEventFilter(self)
         self.view.setStyleSheet(
             f"QListView {{ background: #f1f5f9; border: 1px solid {PANEL_BORDER}; border-radius: 6px; }}"
