@@ -206,3 +206,62 @@ def test_malformed_blocks_are_refused_in_one_line_naming_the_place() -> None:
     data["nodes"][0]["block"] = {"nodes": [], "connections": []}
     with pytest.raises(WorkflowFileError, match=r"^nodes\[0\]\.block: only a block node has a block inside"):
         fileformat.from_dict(data)
+
+
+# -- the block library ------------------------------------------------------------------------------
+def place(block: BlockNode, shape: list[int]) -> tuple[Workflow, str]:
+    """An Input of ``shape`` feeding ``block``; returns the workflow and the block's id."""
+    workflow = Workflow()
+    workflow.add_node("neuroflow.layers.input", node_id="input", settings={"shape": shape})
+    workflow.add_node(block, node_id="b", label="block")
+    workflow.connect("input", "network", "b", "in1")
+    return workflow, "b"
+
+
+@pytest.mark.parametrize(("key", "shape", "out", "params"), [
+    ("builtin:conv_bn_relu", [28, 28, 1], (28, 28, 32), 3 * 3 * 1 * 32 + 4 * 32),
+    ("builtin:residual", [14, 14, 32], (14, 14, 32), 2 * (3 * 3 * 32 * 32 + 4 * 32)),
+    ("builtin:residual_projection", [14, 14, 3], (14, 14, 32),
+     3 * 3 * 3 * 32 + 3 * 3 * 32 * 32 + 2 * 4 * 32 + 1 * 1 * 3 * 32 + 4 * 32),
+    ("builtin:inception", [14, 14, 8], (14, 14, 56),
+     (8 * 16 + 16) + (8 * 16 + 16) + (9 * 16 * 24 + 24) + (8 * 8 + 8) + (25 * 8 * 8 + 8) + (8 * 8 + 8)),
+])
+def test_library_blocks_configure(key: str, shape: list[int], out: tuple[int, ...], params: int) -> None:
+    from neuroflow.core.block_library import make_block
+
+    name, block = make_block(key, Workflow().registry)
+    workflow, block_id = place(block, shape)
+    assert workflow.configure() == {}
+    assert workflow.nodes[block_id].specs["network"].shape == out
+    assert block.layer_params() == params
+
+
+def test_the_identity_residual_block_says_when_channels_differ() -> None:
+    from neuroflow.core.block_library import make_block
+
+    workflow, block_id = place(make_block("builtin:residual", Workflow().registry)[1], [14, 14, 3])
+    assert "Add needs two inputs of the same shape" in workflow.configure()[block_id]
+
+
+def test_user_blocks_are_saved_and_listed(tmp_path: Path) -> None:
+    from neuroflow.core.block_library import library, make_block, save_user_block
+
+    workflow = fileformat.load(BEST)
+    block = collapse(workflow, STEM)
+    registry = workflow.registry
+    path = save_user_block(workflow.nodes[block].node, "My stem", tmp_path)
+    assert path.name == "my_stem.block.json"
+    assert save_user_block(workflow.nodes[block].node, "My stem", tmp_path).name == "my_stem_2.block.json"
+    (tmp_path / "broken.block.json").write_text('{"format": "neuroflow.block", "format_version": 1, '
+                                                 '"name": "x", "block": {"nodes": [], "connections": []}}')
+    entries, problems = library(registry, tmp_path)
+    assert [e.name for e in entries][:4] == ["Conv-BN-ReLU", "Residual block", "Residual block (projection)",
+                                             "Inception module"]
+    assert [e.key for e in entries][4:] == ["user:my_stem.block.json", "user:my_stem_2.block.json"]
+    assert problems == ["block library: broken.block.json: block.nodes: a block needs exactly one Block output "
+                        "node, found 0; skipped"]
+    name, again = make_block("user:my_stem.block.json", registry, tmp_path)
+    assert name == "My stem"
+    placed, block_id = place(again, [28, 28, 1])
+    assert placed.configure() == {}
+    assert placed.nodes[block_id].specs["network"].shape == (12, 12, 32)
