@@ -60,7 +60,8 @@ def test_expand_puts_the_layers_back_in_one_undoable_step(window):
     window.canvas.select(STEM)
     block_id = window.collapse_selection()
     collapsed = text_of(window)
-    window.document.move_nodes({block_id: (original["conv1"][0] + 100, original["conv1"][1] + 50)})
+    placed = window.document.workflow.nodes[block_id].position
+    window.document.move_nodes({block_id: (placed[0] + 100, placed[1] + 50)})
     window.canvas.select([block_id])
     window.act["expand_block"].trigger()
     nodes = window.document.workflow.nodes

@@ -304,7 +304,10 @@ def plan_collapse(workflow: Workflow, node_ids: Iterable[str], block_id: str) ->
 
     xs = [workflow.nodes[nid].position[0] for nid in chosen]
     ys = [workflow.nodes[nid].position[1] for nid in chosen]
+    # the block sits in the middle of where its layers were; inside, they keep their places
+    # relative to it, so expanding puts them back around wherever the block is then
     left, top, right = min(xs), min(ys), max(xs)
+    origin = (round((left + right) / 2, 1), round(top, 1))
     graph = Workflow(block_registry(workflow.registry))
     connections: list[Connection] = []
     with graph.bulk_edit():
@@ -319,16 +322,17 @@ def plan_collapse(workflow: Workflow, node_ids: Iterable[str], block_id: str) ->
             marker_id = marker_ids[key] = _fresh(f"in{number}", taken)
             label = "network" if len(keys) == 1 else f"network {number}"
             graph.add_node(BlockInput(), label=label, node_id=marker_id,
-                           position=(-MARKER_GAP, round(workflow.nodes[target].position[1] - top, 1)))
+                           position=(round(left - origin[0] - MARKER_GAP, 1),
+                                     round(workflow.nodes[target].position[1] - top, 1)))
             if source is not None:
                 connections.append(Connection(source[0], source[1], block_id, marker_id))
         for nid in order:
             item = workflow.nodes[nid]
-            position = (round(item.position[0] - left, 1), round(item.position[1] - top, 1))
+            position = (round(item.position[0] - origin[0], 1), round(item.position[1] - origin[1], 1))
             graph.add_node(clone_node(item.node), label=item.label, node_id=nid, position=position)
         output_id = _fresh("out", taken | set(marker_ids.values()))
         graph.add_node(BlockOutput(), label="output", node_id=output_id,
-                       position=(round(right - left + MARKER_GAP, 1),
+                       position=(round(right - origin[0] + MARKER_GAP, 1),
                                  round(workflow.nodes[out_node].position[1] - top, 1)))
         for _, source, target, target_port in entries:
             key = _entry_key((None, source, target, target_port))
@@ -338,7 +342,7 @@ def plan_collapse(workflow: Workflow, node_ids: Iterable[str], block_id: str) ->
                 graph.connections.append(connection)
         graph.connections.append(Connection(out_node, out_port, output_id, "network"))
     connections.extend(Connection(block_id, OUTPUT_PORT.name, c.target, c.target_port) for c in leaving)
-    return CollapsePlan(chosen, BlockNode(graph=graph), (round(left, 1), round(top, 1)), connections)
+    return CollapsePlan(chosen, BlockNode(graph=graph), origin, connections)
 
 
 def _fresh(wanted: str, taken: set[str]) -> str:

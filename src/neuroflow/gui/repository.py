@@ -143,7 +143,10 @@ class NodeRepository(QWidget):
         self.tree.clear()
         bold = QFont(self.tree.font())
         bold.setBold(True)
-        for category, node_types in self.registry.categories().items():
+        categories = self.registry.categories()
+        # the block library comes last: it builds on the layers listed above it
+        blocks_last = sorted(categories.items(), key=lambda pair: pair[0] == BlockNode.category)
+        for category, node_types in blocks_last:
             group = QTreeWidgetItem(self.tree, [category])
             group.setFont(0, bold)
             group.setIcon(0, _dot(theme.category_color(category)))
