@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from .core.block import BlockNode
 from .core.data import ImageData, ImageFileDataset, Scores, TrainedModel
 from .core.events import (
     BatchEnded,
@@ -349,7 +350,7 @@ def _network_ends(workflow: Workflow) -> list[tuple[str, NetworkSpec]]:
         if not isinstance(network, NetworkSpec):
             continue
         consumers = [workflow.nodes[c.target].node for c in workflow.outgoing(nid) if c.source_port == "network"]
-        if not consumers and not isinstance(item.node, LayerNode):
+        if not consumers and not isinstance(item.node, (LayerNode, BlockNode)):
             continue  # a Network Reader whose network output is not used
         feeds_only_layers = consumers and all(
             any(port.type is PortType.NETWORK for port in consumer.outputs) for consumer in consumers

@@ -143,3 +143,70 @@ def test_double_click_opens_a_block(window, qtbot):
     window._node_activated(block_id)
     assert opened == [block_id]
     assert blocks.single_block(window.document, ["conv3"]) is None
+
+
+def test_a_workflow_with_a_block_runs_in_the_execution_process(flagship, run, tmp_path):
+    from neuroflow.core.block import clone_graph
+    from neuroflow.core.events import NodeState
+
+    window = flagship
+    doc = window.document
+    window.canvas.select(["conv", "pool"])
+    block_id = window.collapse_selection()
+    result = run()
+    assert result.ok, (result.failed, result.not_configured)
+    assert window.canvas.node_view(block_id).state is NodeState.EXECUTED
+    trained = doc.workflow.nodes["learner"].outputs["model"]
+    assert trained.model.count_params() == 542_230  # as the flagship without the block
+    assert [layer[1] for layer in trained.model.layers[:3]] == ["InputLayer", "Conv2D", "MaxPooling2D"]
+    import keras
+
+    saved = keras.saving.load_model(str(tmp_path / "model.keras"))
+    assert saved.get_layer(index=1).filters == 32
+
+    # a new inside resets the block and what follows, and the next run trains the new network
+    inside = clone_graph(doc.workflow.nodes[block_id].node.graph)
+    inside.set_setting("conv", "filters", 8)
+    assert blocks.set_block_inside(doc, block_id, inside)
+    assert doc.workflow.nodes["learner"].state is NodeState.CONFIGURED
+    assert doc.workflow.nodes["input"].state is NodeState.EXECUTED
+    result = run()
+    assert result.ok and block_id in result.executed and "input" not in result.executed
+    assert doc.workflow.nodes["learner"].outputs["model"].model.count_params() == 8 * 10 + 1352 * 100 + 100 + 1010
+
+
+def test_a_block_with_two_inputs_draws_both_ports_and_keeps_them_when_edited(window, tmp_path):
+    from neuroflow.core.workflow import Workflow
+
+    workflow = Workflow()
+    workflow.add_node("neuroflow.layers.input", node_id="input", settings={"shape": [8, 8, 3]})
+    workflow.add_node("neuroflow.layers.conv2d", node_id="a", settings={"filters": 4}, position=(220, -80))
+    workflow.add_node("neuroflow.layers.conv2d", node_id="b", settings={"filters": 4}, position=(220, 80))
+    workflow.add_node("neuroflow.layers.add", node_id="sum", position=(440, 0))
+    workflow.add_node("neuroflow.layers.flatten", node_id="flat", position=(660, 0))
+    for source, target, port in (("input", "a", "network"), ("input", "b", "network"), ("a", "sum", "network_1"),
+                                 ("b", "sum", "network_2"), ("sum", "flat", "network")):
+        workflow.connect(source, "network", target, port)
+    path = tmp_path / "merge.workflow"
+    fileformat.save(workflow, path)
+    assert window.open_file(path)
+    window.canvas.select(["sum"])
+    block_id = window.collapse_selection()
+    shown = window.canvas.snapshot()
+    assert {("a", "network", block_id, "in1"), ("b", "network", block_id, "in2"),
+            (block_id, "network", "flat", "network")} <= shown["connections"]
+    assert shown["nodes"][block_id]["lines"] == ("out (6, 6, 4)", "0 params · 1 layer")
+    # a new inside whose ports are the same keeps the wires; a port removed inside drops its wire
+    graph = window.document.workflow.nodes[block_id].node.graph
+    from neuroflow.core.block import clone_graph
+
+    inside = clone_graph(graph)
+    inside.remove_node("in2")
+    assert blocks.set_block_inside(window.document, block_id, inside)
+    shown = window.canvas.snapshot()
+    assert ("b", "network", block_id, "in2") not in shown["connections"]
+    assert ("a", "network", block_id, "in1") in shown["connections"]
+    assert shown["connections"] == shown["model_connections"]
+    assert "not connected" in shown["nodes"][block_id]["lines"][0]
+    window.act["undo"].trigger()
+    assert ("b", "network", block_id, "in2") in window.canvas.snapshot()["connections"]

@@ -30,7 +30,7 @@ from .ports import Port, PortType, Spec, Unavailable
 from .registry import Registry, default_registry
 from .workflow import Connection, Workflow, WorkflowNode
 
-BLOCK_TYPE = "neuroflow.layers.block"
+BLOCK_TYPE = "neuroflow.blocks.block"
 INPUT_TYPE = "neuroflow.block.input"
 OUTPUT_TYPE = "neuroflow.block.output"
 OUTPUT_PORT = Port("network", PortType.NETWORK, "network", help="The network with the block's layers added.")

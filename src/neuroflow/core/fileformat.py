@@ -7,7 +7,7 @@ Layout (format version 2)::
       "format_version": 2,
       "nodes": [{"id": "n1", "type": "neuroflow.data.mnist_reader", "version": 1,
                  "label": "MNIST train", "settings": {...}}, ...,
-                {"id": "n9", "type": "neuroflow.layers.block", "version": 1, "label": "Stem",
+                {"id": "n9", "type": "neuroflow.blocks.block", "version": 1, "label": "Stem",
                  "settings": {}, "block": {"nodes": [...], "connections": [...], "layout": {...}}}],
       "connections": [{"from": "n1.data", "to": "n2.data"}, ...],
       "layout": {"n1": [x, y], ...}
