@@ -265,3 +265,15 @@ def test_user_blocks_are_saved_and_listed(tmp_path: Path) -> None:
     placed, block_id = place(again, [28, 28, 1])
     assert placed.configure() == {}
     assert placed.nodes[block_id].specs["network"].shape == (12, 12, 32)
+
+
+def test_layers_inside_blocks_are_named_after_the_block_in_summaries() -> None:
+    from neuroflow.core.block import layer_label
+
+    workflow = residual_workflow()
+    inner = collapse(workflow, ["c1", "b1"], label="Body", block_id="body")
+    collapse(workflow, [inner, "sum"], label="Residual", block_id="res")
+    assert layer_label(workflow, "res.body.c1") == "Residual / Body / Conv2D"
+    assert layer_label(workflow, "stem") == "Conv2D"
+    assert layer_label(workflow, "res.nothing") is None
+    assert "res.body.c1" in network(workflow).by_id

@@ -450,3 +450,18 @@ def expand(workflow: Workflow, block_id: str) -> list[str]:
         for c in plan.connections:
             workflow.connect(c.source, c.source_port, c.target, c.target_port)
     return [item.id for item in plan.nodes]
+
+
+def layer_label(workflow: Workflow, layer_id: str) -> str | None:
+    """The label of the node that made layer ``layer_id`` of a network, looking inside blocks
+    (``"Stage 1 / Conv2D 32"`` for ``"n1.conv"``); ``None`` when no node has that id."""
+    item = workflow.nodes.get(layer_id)
+    if item is not None:
+        return item.label
+    for block_id, block in workflow.nodes.items():
+        prefix = f"{block_id}."
+        if isinstance(block.node, BlockNode) and layer_id.startswith(prefix):
+            inner = layer_label(block.node.graph, layer_id[len(prefix):])
+            if inner is not None:
+                return f"{block.label} / {inner}"
+    return None

@@ -147,7 +147,9 @@ class BlockEditor(QDialog):
         self.canvas = Canvas(self.inner, self)
         self.properties = PropertiesPanel(self.inner, self)
         self.canvas.selection_changed.connect(self.properties.show_selection)
-        self.inner.refused.connect(lambda text, _node: self.status.setText(text))
+        self.status = QLabel("", self)
+        self.status.setStyleSheet(f"color: {theme.ERROR};")
+        self.inner.refused.connect(self._refused)
 
         intro = QLabel(
             f"Inside <b>{item.label}</b>: edit its layers and their settings as on the main canvas. "
@@ -155,8 +157,6 @@ class BlockEditor(QDialog):
             "<b>OK</b> applies the changes as one step you can undo.", self)
         intro.setWordWrap(True)
         intro.setObjectName("muted")
-        self.status = QLabel("", self)
-        self.status.setStyleSheet(f"color: {theme.ERROR};")
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(self.canvas.widget)
         splitter.addWidget(self.properties)
@@ -173,7 +173,7 @@ class BlockEditor(QDialog):
         for sequence, slot in ((QKeySequence.StandardKey.Undo, self.inner.undo),
                                (QKeySequence.StandardKey.Redo, self.inner.redo),
                                (QKeySequence.StandardKey.Delete, self._delete)):
-            QShortcut(QKeySequence(sequence), self, activated=slot)
+            QShortcut(QKeySequence(sequence), self, slot)
         self.resize(1200, 720)
         self.canvas.fit()
 
@@ -186,6 +186,9 @@ class BlockEditor(QDialog):
                 marker.node.feed = outer.nodes[connection.source].specs.get(connection.source_port)
         graph.configure()
 
+    def _refused(self, text: str, _node_id: str) -> None:
+        self.status.setText(text)
+
     def _delete(self) -> None:
         """Delete the selected nodes, but never the block's output."""
         ids = [nid for nid in self.canvas.selected_ids()
@@ -197,7 +200,7 @@ class BlockEditor(QDialog):
         graph = self.inner.workflow
         markers = [item for item in graph.nodes.values() if isinstance(item.node, BlockOutput)]
         if len(markers) != 1:
-            self.status.setText("the block needs its output: undo the deletion (Ctrl+Z)")
+            self.status.setText(f"a block has exactly one {BlockOutput.name}; this one has {len(markers)}")
             return
         if set_block_inside(self.document, self.block_id, graph):
             super().accept()
