@@ -210,3 +210,18 @@ def test_a_block_with_two_inputs_draws_both_ports_and_keeps_them_when_edited(win
     assert "not connected" in shown["nodes"][block_id]["lines"][0]
     window.act["undo"].trigger()
     assert ("b", "network", block_id, "in2") in window.canvas.snapshot()["connections"]
+
+
+def test_a_block_is_copied_and_pasted_with_its_inside(window):
+    assert window.open_file(BEST)
+    window.canvas.select(STEM)
+    block_id = window.collapse_selection()
+    text = window.document.copy([block_id])
+    pasted = window.document.paste(text)
+    assert len(pasted) == 1 and pasted[0] != block_id
+    copy = window.document.workflow.nodes[pasted[0]].node
+    original = window.document.workflow.nodes[block_id].node
+    assert isinstance(copy, BlockNode) and copy is not original
+    assert fileformat.graph_to_dict(copy.graph) == fileformat.graph_to_dict(original.graph)
+    window.canvas.simulate_connect("dropout1", "network", pasted[0], "in1")
+    assert window.canvas.snapshot()["nodes"][pasted[0]]["lines"] == ("out (4, 4, 32)", "18,752 params · 5 layers")
