@@ -127,6 +127,9 @@ def test_collapse_refuses_what_cannot_be_a_block() -> None:
     workflow = residual_workflow()
     with pytest.raises(ConfigureError, match="a block has one output, but several selected layers feed"):
         collapse(workflow, ["stem", "c1"])
+    with pytest.raises(ConfigureError, match=r"outside it between its own \('Conv2D' \(c1\), 'BatchNormalization' "
+                                             r"\(b1\)\): select them too"):
+        collapse(workflow, ["stem", "sum"])
     with pytest.raises(ConfigureError, match="select the layer nodes"):
         collapse(workflow, [])
     assert graph_of(workflow) == graph_of(residual_workflow())

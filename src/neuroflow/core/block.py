@@ -270,6 +270,12 @@ def plan_collapse(workflow: Workflow, node_ids: Iterable[str], block_id: str) ->
     if refused:
         raise ConfigureError(f"only layer nodes can go in a block: {'; '.join(refused)}")
     inside = set(chosen)
+    after = set().union(*(workflow.downstream(nid) for nid in chosen)) - inside
+    before = set().union(*(workflow.upstream(nid) for nid in chosen)) - inside
+    between = [nid for nid in workflow.nodes if nid in after & before]
+    if between:  # the block would feed itself through them
+        names = ", ".join(workflow.nodes[nid].title for nid in between)
+        raise ConfigureError(f"the selection has layers outside it between its own ({names}): select them too")
     order = [nid for nid in workflow.topological_order() if nid in inside]
     rank = {nid: index for index, nid in enumerate(order)}
     internal = [c for c in workflow.connections if c.source in inside and c.target in inside]
