@@ -225,3 +225,11 @@ def test_a_block_is_copied_and_pasted_with_its_inside(window):
     assert fileformat.graph_to_dict(copy.graph) == fileformat.graph_to_dict(original.graph)
     window.canvas.simulate_connect("dropout1", "network", pasted[0], "in1")
     assert window.canvas.snapshot()["nodes"][pasted[0]]["lines"] == ("out (4, 4, 32)", "18,752 params · 5 layers")
+
+
+def test_the_properties_of_a_block_list_its_layers(window):
+    assert window.open_file(BEST)
+    window.canvas.select(STEM)
+    window.collapse_selection()
+    text = window.properties.description.text()
+    assert "Layers inside (5): Conv2D 32 3x3, BatchNorm, Conv2D 32 3x3, BatchNorm, MaxPooling 2x2." in text

@@ -204,3 +204,12 @@ class BlockEditor(QDialog):
             return
         if set_block_inside(self.document, self.block_id, graph):
             super().accept()
+
+
+def describe_inside(block: BlockNode) -> str:
+    """One paragraph for the properties panel: which layers the block holds, in order."""
+    names = [item.label for item in block.layers()]
+    if not names:
+        return "It holds no layers: its input goes straight to its output."
+    shown = ", ".join(names[:12]) + (f" and {len(names) - 12} more" if len(names) > 12 else "")
+    return f"Layers inside ({len(names)}): {shown}. Double-click the block or use Edit > Open Block to edit them."
