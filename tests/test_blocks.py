@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from neuroflow.core import fileformat
-from neuroflow.core.block import BlockNode, collapse, expand
+from neuroflow.core.block import BlockNode
+from neuroflow.core.block_edits import collapse, expand
 from neuroflow.core.errors import ConfigureError, WorkflowFileError
 from neuroflow.core.network import NetworkSpec
 from neuroflow.core.workflow import Workflow

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from neuroflow.core import fileformat
-from neuroflow.core.block import collapse
+from neuroflow.core.block_edits import collapse
 from neuroflow.core.executor import Executor
 from neuroflow.core.workflow import Workflow
 

@@ -28,9 +28,8 @@ from neuroflow.core.block import (
     BlockOutput,
     block_registry,
     clone_graph,
-    plan_collapse,
-    plan_expand,
 )
+from neuroflow.core.block_edits import plan_collapse, plan_expand
 from neuroflow.core.block_library import make_block, save_user_block
 from neuroflow.core.errors import NeuroFlowError
 from neuroflow.core.fileformat import graph_to_dict
