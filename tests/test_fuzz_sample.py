@@ -86,7 +86,7 @@ def test_the_harness_catches_what_it_is_for(fuzzing: ModuleType, tmp_path: Path,
 
     def unstable_dumps(workflow: object) -> str:
         saves.append(1)
-        return original_dumps(workflow).replace('"format_version": 1', '"format_version": 1 ', len(saves) % 2)
+        return original_dumps(workflow).replace('"format_version": 2', '"format_version": 2 ', len(saves) % 2)
 
     monkeypatch.setattr(fileformat, "load", original)
     original_dumps = fileformat.dumps

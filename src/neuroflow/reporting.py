@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from .core.block import BlockNode, layer_label
 from .core.data import ImageData, ImageFileDataset, Scores, TrainedModel
 from .core.events import (
     BatchEnded,
@@ -325,8 +326,7 @@ def print_network_summaries(workflow: Workflow, stream: TextIO) -> None:
         stream.write(f"\nNetwork ending at {item.label} ({nid})\n")
         rows = []
         for layer in network.layers:
-            node = workflow.nodes.get(layer.id)
-            name = f"{node.label if node else layer.label} ({layer.id})"
+            name = f"{layer_label(workflow, layer.id) or layer.label} ({layer.id})"
             rows.append((name, layer.class_name, "(None, " + format_shape(layer.output_shape)[1:], f"{layer.params:,}"))
         widths = [max(len(row[i]) for row in [("Layer", "Type", "Output shape", "Param #"), *rows]) for i in range(4)]
         header = f"  {'Layer':<{widths[0]}}  {'Type':<{widths[1]}}  {'Output shape':<{widths[2]}}  {'Param #':>{widths[3]}}"
@@ -356,7 +356,7 @@ def _network_ends(workflow: Workflow) -> list[tuple[str, NetworkSpec]]:
         if not isinstance(network, NetworkSpec):
             continue
         consumers = [workflow.nodes[c.target].node for c in workflow.outgoing(nid) if c.source_port == "network"]
-        if not consumers and not isinstance(item.node, LayerNode):
+        if not consumers and not isinstance(item.node, (LayerNode, BlockNode)):
             continue  # a Network Reader whose network output is not used
         feeds_only_layers = consumers and all(
             any(port.type is PortType.NETWORK for port in consumer.outputs) for consumer in consumers

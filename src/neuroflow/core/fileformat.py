@@ -1,15 +1,22 @@
 """The ``.workflow`` file format: versioned JSON, validated on load, written atomically.
 
-Layout (format version 1)::
+Layout (format version 2)::
 
     {
       "format": "neuroflow.workflow",
-      "format_version": 1,
+      "format_version": 2,
       "nodes": [{"id": "n1", "type": "neuroflow.data.mnist_reader", "version": 1,
-                 "label": "MNIST train", "settings": {...}}, ...],
+                 "label": "MNIST train", "settings": {...}}, ...,
+                {"id": "n9", "type": "neuroflow.blocks.block", "version": 1, "label": "Stem",
+                 "settings": {}, "block": {"nodes": [...], "connections": [...], "layout": {...}}}],
       "connections": [{"from": "n1.data", "to": "n2.data"}, ...],
       "layout": {"n1": [x, y], ...}
     }
+
+A block node (:mod:`neuroflow.core.block`) keeps its inside under ``"block"``: nodes,
+connections and layout exactly as at the top, with the block's boundary markers among the
+nodes, and is loaded and checked by the same code (errors name paths such as
+``nodes[9].block.nodes[2].settings.filters``). Version 1 is version 2 without blocks.
 
 Semantics (nodes, connections) and editor layout are kept apart, so moving a node never
 changes what runs. Node settings carry their node type's version and go through
@@ -41,6 +48,7 @@ from pathlib import Path
 from typing import Any
 
 from .atomic import atomic_write_text
+from .block import BLOCK_TYPE, BlockNode, BlockOutput, block_registry, is_marker, layer_node_problem
 from .errors import ConfigureError, ConnectionRefused, NeuroFlowError, SettingError, WorkflowFileError
 from .node import MissingNode, Node
 from .registry import Registry
@@ -48,9 +56,17 @@ from .workflow import MAX_NAME_LENGTH, Workflow, short_text
 from .workflow import text_problem as _text_problem
 
 FORMAT_NAME = "neuroflow.workflow"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+
+
+def _from_version_1(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 2 added blocks (a ``"block"`` entry in a block node); version 1 files have none,
+    so they read as they are."""
+    return data
+
+
 #: Upgrades from an older format version to the next, keyed by the older version.
-FORMAT_MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+FORMAT_MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _from_version_1}
 
 #: Largest ``.workflow`` file read (bytes); real ones are a few kilobytes.
 MAX_FILE_BYTES = 10_000_000
@@ -71,6 +87,11 @@ __all__ = [
 
 
 def to_dict(workflow: Workflow) -> dict[str, Any]:
+    return {"format": FORMAT_NAME, "format_version": FORMAT_VERSION, **graph_to_dict(workflow)}
+
+
+def graph_to_dict(workflow: Workflow) -> dict[str, Any]:
+    """Nodes, connections and layout of a workflow or of a block's inside."""
     nodes = []
     layout = {}
     for item in workflow.nodes.values():
@@ -78,23 +99,22 @@ def to_dict(workflow: Workflow) -> dict[str, Any]:
         x, y = (float(v) for v in item.position)
         if not (math.isfinite(x) and math.isfinite(y)):
             raise NeuroFlowError(f"cannot save: the position of {item.title} is not finite ({x}, {y})")
-        nodes.append(
-            {
-                "id": item.id,
-                "type": item.type_id,
-                "version": node.missing_version if isinstance(node, MissingNode) else node.version,
-                "label": item.label,
-                "settings": node.settings_json(),
-            }
-        )
+        entry = {
+            "id": item.id,
+            "type": item.type_id,
+            "version": node.missing_version if isinstance(node, MissingNode) else node.version,
+            "label": item.label,
+            "settings": node.settings_json(),
+        }
+        if isinstance(node, BlockNode):
+            entry["block"] = graph_to_dict(node.graph)
+        nodes.append(entry)
         layout[item.id] = [round(x, 1), round(y, 1)]
     connections = [
         {"from": f"{c.source}.{c.source_port}", "to": f"{c.target}.{c.target_port}"}
         for c in workflow.connections
     ]
     return {
-        "format": FORMAT_NAME,
-        "format_version": FORMAT_VERSION,
         "nodes": nodes,
         "connections": connections,
         "layout": layout,
@@ -332,8 +352,8 @@ def _root(where: str) -> str:
     return "" if where == "$" else where
 
 
-_NAMES = re.compile(r"nodes\[\d+\]\.(id|type|label)")
-_ENDS = re.compile(r"connections\[\d+\]\.(from|to)")
+_NAMES = re.compile(r"(?:nodes\[\d+\]\.block\.)*nodes\[\d+\]\.(id|type|label)")
+_ENDS = re.compile(r"(?:nodes\[\d+\]\.block\.)*connections\[\d+\]\.(from|to)")
 
 
 def _name_limit(path: str) -> int:
@@ -378,21 +398,54 @@ def from_dict(
 
     workflow = Workflow(registry)
     workflow.folder = Path(folder).resolve() if folder is not None else None
-    nodes = _expect(data, "nodes", list, fail)
+    _load_graph(workflow, data, "", strict, fail)
+    return workflow
+
+
+def _at(where: str, key: str) -> str:
+    return f"{where}.{key}" if where else key
+
+
+def _load_graph(
+    workflow: Workflow, data: dict[str, Any], where: str, strict: bool,
+    fail: Callable[[str, str], WorkflowFileError],
+) -> None:
+    """Nodes, connections and layout of ``data`` (the file, or a block's ``"block"`` entry at
+    ``where``) into ``workflow``."""
+    nodes = _expect(data, "nodes", list, fail, where)
     layout = data.get("layout", {})
     if not isinstance(layout, dict):
-        raise fail("layout", f"expected an object, got {_json_type(layout)}")
-    connections = _expect(data, "connections", list, fail)
+        raise fail(_at(where, "layout"), f"expected an object, got {_json_type(layout)}")
+    connections = _expect(data, "connections", list, fail, where)
     if len(nodes) > MAX_NODES:
-        raise fail("nodes", f"{len(nodes):,} nodes; a workflow may have at most {MAX_NODES:,}")
+        raise fail(_at(where, "nodes"), f"{len(nodes):,} nodes; a workflow may have at most {MAX_NODES:,}")
     if len(connections) > MAX_CONNECTIONS:
-        raise fail("connections", f"{len(connections):,} connections; a workflow may have at most {MAX_CONNECTIONS:,}")
+        raise fail(_at(where, "connections"),
+                   f"{len(connections):,} connections; a workflow may have at most {MAX_CONNECTIONS:,}")
     with workflow.bulk_edit():
         for index, raw in enumerate(nodes):
-            _load_node(workflow, raw, f"nodes[{index}]", layout, strict, fail)
+            _load_node(workflow, raw, _at(where, f"nodes[{index}]"), layout, strict, fail, where)
         for index, raw in enumerate(connections):
-            _load_connection(workflow, raw, f"connections[{index}]", fail)
-    return workflow
+            _load_connection(workflow, raw, _at(where, f"connections[{index}]"), fail)
+
+
+def _load_block(
+    workflow: Workflow, raw: dict[str, Any], where: str, strict: bool,
+    fail: Callable[[str, str], WorkflowFileError],
+) -> BlockNode:
+    """A block node's inside, held to the rules of a file plus a block's own: layer nodes
+    only, and exactly one output marker."""
+    where = f"{where}.block"
+    content = raw.get("block")
+    if not isinstance(content, dict):
+        raise fail(where, "is missing" if content is None else f"expected an object, got {_json_type(content)}")
+    graph = Workflow(block_registry(workflow.registry))
+    graph.folder = workflow.folder
+    _load_graph(graph, content, where, strict, fail)
+    outputs = [item.id for item in graph.nodes.values() if isinstance(item.node, BlockOutput)]
+    if len(outputs) != 1:
+        raise fail(f"{where}.nodes", f"a block needs exactly one {BlockOutput.name} node, found {len(outputs)}")
+    return BlockNode(graph=graph)
 
 
 def _load_node(
@@ -402,6 +455,7 @@ def _load_node(
     layout: dict[str, Any],
     strict: bool,
     fail: Callable[[str, str], WorkflowFileError],
+    graph_where: str = "",
 ) -> None:
     if not isinstance(raw, dict):
         raise fail(where, f"expected an object, got {_json_type(raw)}")
@@ -420,7 +474,9 @@ def _load_node(
     label = raw.get("label")
     if label is not None and not isinstance(label, str):
         raise fail(f"{where}.label", f"expected text, got {_compact(label)}")
-    position = _position(layout.get(node_id), _join("layout", node_id), fail)
+    position = _position(layout.get(node_id), _join(_at(graph_where, "layout"), node_id), fail)
+    if "block" in raw and type_id != BLOCK_TYPE:
+        raise fail(f"{where}.block", f"only a block node has a block inside; this is a {short_text(type_id)} node")
 
     node_type = workflow.registry.get(type_id)
     if node_type is None:
@@ -436,7 +492,7 @@ def _load_node(
         )
     if version < node_type.version:
         settings = _migrate(node_type, version, settings, f"{where}.settings", fail)
-    node = node_type()
+    node = _load_block(workflow, raw, where, strict, fail) if node_type is BlockNode else node_type()
     if version == node_type.version:
         for declared in node_type.settings_spec:
             if declared.name not in settings:
@@ -447,6 +503,10 @@ def _load_node(
         except SettingError as exc:
             raise fail(_join(f"{where}.settings", key), exc.bare_message) from None
     workflow.add_node(node, label=label or node_type.name, node_id=node_id, position=position)
+    if graph_where and not is_marker(node):  # inside a block
+        problem = layer_node_problem(workflow.nodes[node_id])
+        if problem:
+            raise fail(f"{where}.type", f"a block holds only layer nodes, and {problem}")
 
 
 def _load_connection(

@@ -70,6 +70,10 @@ class Registry:
     def load_builtins(self) -> None:
         import neuroflow.nodes as package
 
+        from .block import BlockNode  # the core's own node type: the file format knows it
+
+        self.register(BlockNode)
+
         for info in pkgutil.walk_packages(package.__path__, prefix=package.__name__ + "."):
             if info.ispkg:
                 continue

@@ -51,7 +51,7 @@ from neuroflow.core.workflow import Connection, WorkflowNode
 
 from . import theme
 from .document import Document
-from .mime import decode_node_types
+from .mime import decode_library_block, decode_node_types
 from .node_info import summarize
 from .node_search import NodeSearchPopup
 from .wire_flash import flash_wire
@@ -243,9 +243,24 @@ class NeuroNodeItem(NodeItem):
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRoundedRect(rect, radius, radius)
 
+        if self.category == "Blocks":
+            self._paint_block_marks(painter, rect, header, accent)
         if self.state is NodeState.FAILED:
             self._paint_badge(painter, QPointF(rect.right() - 2.0, rect.top() + 2.0))
         painter.restore()
+
+    def _paint_block_marks(self, painter: QPainter, rect: QRectF, header: QRectF, accent: QColor) -> None:
+        """A block holds several nodes: a double frame, and a stack of cards in its header."""
+        inner = QColor(accent)
+        inner.setAlpha(110)
+        painter.setPen(QPen(inner, 1.0))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawRoundedRect(rect.adjusted(3.0, 3.0, -3.0, -3.0), 6.0, 6.0)
+        size, x, y = 9.0, rect.right() - 24.0, header.center().y() - 4.0
+        for step in (4.0, 0.0):
+            painter.setPen(QPen(accent, 1.2))
+            painter.setBrush(QColor(theme.WHITE))
+            painter.drawRoundedRect(QRectF(x + step, y - step + 4.0, size + 2.0, size - 1.0), 2.0, 2.0)
 
     def _paint_light(self, painter: QPainter, center: QPointF) -> None:
         color = QColor(theme.STATE_COLORS[self.state])
@@ -349,6 +364,22 @@ def _decorate_port(ng_node: Any, port_view: Any, port: Port, direction: str) -> 
         text_item.setFont(font)
 
 
+def _add_instance_ports(ng_node: Any, node: Node) -> None:
+    """Ports a node has beyond its type's: a block's inputs, one per network entering it."""
+    for port in node.inputs:
+        if port.name not in ng_node.inputs():
+            view_port = ng_node.add_input(port.name, multi_input=False, color=port.type.color,
+                                          painter_func=_paint_port)
+            _decorate_port(ng_node, view_port.view, port, "input")
+
+
+def _ports_changed(ng_node: Any, node: Node) -> bool:
+    """True when a node's ports are no longer those drawn (a block edited inside)."""
+    if isinstance(node, MissingNode):
+        return False
+    return list(ng_node.inputs()) != [p.name for p in node.inputs]
+
+
 def node_class_for(node_type: type[Node]) -> type:
     """A NodeGraphQt node class whose type string is exactly ``node_type.type_id``."""
     identifier, _, class_name = node_type.type_id.rpartition(".")
@@ -417,6 +448,8 @@ class Canvas(QObject):
     file_dropped = Signal(str)
     #: Something the status bar should say about a gesture (e.g. a wire it replaced).
     status_message = Signal(str)
+    #: A block of the block library was dropped: (library key, x, y).
+    library_block_dropped = Signal(str, float, float)
 
     def __init__(self, document: Document, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -553,6 +586,8 @@ class Canvas(QObject):
             for core_id in [cid for cid in self._views if cid not in workflow.nodes]:
                 self._remove_view(core_id)
             for core_id, item in workflow.nodes.items():
+                if core_id in self._views and _ports_changed(self._views[core_id], item.node):
+                    self._remove_view(core_id)
                 if core_id not in self._views:
                     self._add_view(item)
             self._sync_connections(workflow.connections)
@@ -570,6 +605,7 @@ class Canvas(QObject):
             ng_node = self.graph.create_node(item.node.type_id, name=item.label, selected=False,
                                              pos=list(item.position), push_undo=False,
                                              text_color=theme.TEXT)
+        _add_instance_ports(ng_node, item.node)
         ng_node.view.text_color = QColor(theme.TEXT).getRgb()
         ng_node.model.text_color = QColor(theme.TEXT).getRgb()
         self._views[item.id] = ng_node
@@ -767,6 +803,10 @@ class Canvas(QObject):
             self.select([added])
 
     def _on_data_dropped(self, mime: QMimeData, pos: QPoint) -> None:
+        key = decode_library_block(mime)
+        if key is not None:
+            self.library_block_dropped.emit(key, float(pos.x()), float(pos.y()))
+            return
         for type_id in decode_node_types(mime):
             added = self.document.add_node(type_id, (float(pos.x()), float(pos.y())))
             if added:

@@ -261,3 +261,27 @@ class MoveNodes(EditCommand):
     def revert(self) -> None:
         for node_id, (old, _) in self.moves.items():
             self.workflow.nodes[node_id].position = old
+
+
+class ReplaceNodes(EditCommand):
+    """Remove some nodes and add others with their wires as one step: collapsing layers into a
+    block, expanding it, or giving a block a new inside. Undo restores the removed nodes (same
+    instances, ids, order and wires) exactly as :class:`RemoveNodes` does."""
+
+    def __init__(self, workflow: Workflow, notify: Callable[[], None], remove: list[str],
+                 records: list[NodeRecord], connections: list[Connection], text: str) -> None:
+        super().__init__(workflow, notify, text)
+        self.removing = RemoveNodes(workflow, notify, remove, text)
+        self.adding = AddNodes(workflow, notify, records, connections, text)
+
+    def apply(self) -> None:
+        self.removing.apply()
+        try:
+            self.adding.apply()
+        except Exception:
+            self.removing.revert()
+            raise
+
+    def revert(self) -> None:
+        self.adding.revert()
+        self.removing.revert()

@@ -24,7 +24,17 @@ from neuroflow.core.errors import NeuroFlowError, SettingError
 from neuroflow.core.registry import Registry, default_registry
 from neuroflow.core.workflow import Connection, Workflow
 
-from .commands import AddNodes, EditCommand, MoveNodes, NodeRecord, RemoveNodes, Rewire, SetLabel, SetSetting
+from .commands import (
+    AddNodes,
+    EditCommand,
+    MoveNodes,
+    NodeRecord,
+    RemoveNodes,
+    ReplaceNodes,
+    Rewire,
+    SetLabel,
+    SetSetting,
+)
 
 LOCKED_MESSAGE = "The workflow is executing: cancel it (Esc) before editing"
 
@@ -150,6 +160,10 @@ class Document(QObject):
     def new(self) -> None:
         self._replace(Workflow(self.registry), None)
 
+    def replace_workflow(self, workflow: Workflow) -> None:
+        """Edit ``workflow`` (e.g. a copy of a block's inside), with a fresh history and no file."""
+        self._replace(workflow, None)
+
     def open(self, path: str | Path) -> None:
         """Load a ``.workflow`` file; unknown node types come in as visible missing nodes."""
         workflow = fileformat.load(path, self.registry, strict=False)
@@ -208,6 +222,15 @@ class Document(QObject):
                             (round(float(position[0]), 1), round(float(position[1]), 1)))
         command = AddNodes(self.workflow, self._notify, [record], [], f"Add {record.label}")
         return node_id if self._push(command) else None
+
+    def fresh_ids(self, count: int) -> list[str]:
+        """``count`` node ids the workflow does not use."""
+        return self._fresh_ids(count)
+
+    def replace_nodes(self, remove: Iterable[str], records: list[NodeRecord], connections: list[Connection],
+                      text: str) -> bool:
+        """Remove nodes and add others with their wires as one undoable step (blocks use it)."""
+        return self._push(ReplaceNodes(self.workflow, self._notify, list(remove), records, connections, text))
 
     def remove_nodes(self, node_ids: Iterable[str]) -> bool:
         ids = [nid for nid in node_ids if nid in self.workflow.nodes]

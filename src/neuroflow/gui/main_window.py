@@ -42,7 +42,7 @@ from neuroflow.core.layout import arrange_workflow
 from neuroflow.core.node import MissingNode
 from neuroflow.core.registry import Registry
 
-from . import icons
+from . import blocks, icons
 from .actions import create_actions
 from .canvas import Canvas
 from .document import LOCKED_MESSAGE, Document
@@ -111,6 +111,7 @@ class MainWindow(QMainWindow):
         self.canvas.set_context_actions([
             self.act["execute_selected"], self.act["open_view"], self.act["reset"], None,
             self.act["cut"], self.act["copy"], self.act["paste"], self.act["delete"], None,
+            self.act["collapse_block"], self.act["expand_block"], self.act["open_block"], None,
             self.act["select_all"], self.act["arrange"], self.act["fit"], None, self.act["undo"], self.act["redo"],
         ])
         self.resize(1600, 1000)
@@ -211,6 +212,8 @@ class MainWindow(QMainWindow):
         edit_menu.addSeparator()
         edit_menu.addAction(a["select_all"])
         edit_menu.addAction(a["arrange"])
+        edit_menu.addSeparator()
+        edit_menu.addActions([a["collapse_block"], a["expand_block"], a["open_block"], a["save_block"]])
         run_menu = bar.addMenu("&Run")
         run_menu.addActions([a["execute_all"], a["execute_selected"], a["cancel"]])
         run_menu.addSeparator()
@@ -285,6 +288,8 @@ class MainWindow(QMainWindow):
             "execute_all": self.execute_all, "execute_selected": self.execute_selected,
             "cancel": self.cancel_run, "reset": self.reset, "fit": self.canvas.fit, "arrange": self.arrange,
             "open_view": self.open_selected_view, "about": self.about,
+            "collapse_block": self.collapse_selection, "expand_block": self.expand_selected_block,
+            "open_block": self.open_selected_block, "save_block": self.save_selected_block,
         }
         for name, handler in handlers.items():
             a[name].triggered.connect(lambda _checked=False, h=handler: h())
@@ -297,7 +302,10 @@ class MainWindow(QMainWindow):
         doc.refused.connect(self._refused)
         doc.core_event.connect(self._on_event)
         self.canvas.selection_changed.connect(self._selection_changed)
-        self.canvas.node_activated.connect(self.open_view)
+        self.canvas.node_activated.connect(self._node_activated)
+        self.canvas.library_block_dropped.connect(lambda key, x, y: self.add_library_block(key, (x, y)))
+        self.repository.block_activated.connect(
+            lambda key: self.add_library_block(key, self.canvas.free_position()))
         self.canvas.file_dropped.connect(self.open_file_checked)
         self.canvas.status_message.connect(lambda text: self.statusBar().showMessage(text, 8_000))
         self.repository.activated.connect(self.add_node_at_center)
@@ -351,6 +359,11 @@ class MainWindow(QMainWindow):
                     "redo": doc.undo_stack.canRedo()}
         for name, shortcut in self._blocked:
             shortcut.setEnabled(locked and possible.get(name, True))
+        block = blocks.single_block(doc, self.canvas.selected_ids())
+        a["collapse_block"].setEnabled(selected and not locked)
+        for name in ("expand_block", "open_block"):
+            a[name].setEnabled(block is not None and not locked)
+        a["save_block"].setEnabled(block is not None)
 
     def _update_summary(self) -> None:
         nodes = self.document.workflow.nodes.values()
@@ -611,6 +624,59 @@ class MainWindow(QMainWindow):
             taken = [self.canvas.node_view(n).sceneBoundingRect() for n in self.document.workflow.nodes]
             target = free_place(group, taken)
         return (target.x() - group.left(), target.y() - group.top())
+
+    # -- blocks -----------------------------------------------------------------------------------
+    def collapse_selection(self) -> str | None:
+        block_id = blocks.collapse_to_block(self.document, self.canvas.selected_ids())
+        if block_id:
+            self.canvas.select([block_id])
+        return block_id
+
+    def expand_selected_block(self) -> list[str]:
+        block_id = blocks.single_block(self.document, self.canvas.selected_ids())
+        if block_id is None:
+            self.statusBar().showMessage("Select one block to expand", 5_000)
+            return []
+        ids = blocks.expand_block(self.document, block_id)
+        if ids:
+            self.canvas.select(ids)
+        return ids
+
+    def open_selected_block(self) -> None:
+        block_id = blocks.single_block(self.document, self.canvas.selected_ids())
+        if block_id is not None:
+            self.open_block(block_id)
+
+    def open_block(self, block_id: str) -> blocks.BlockEditor | None:
+        if self.document.locked:
+            self.statusBar().showMessage(LOCKED_MESSAGE, 5_000)
+            return None
+        editor = blocks.BlockEditor(self.document, block_id, self)
+        editor.setModal(True)
+        editor.open()
+        return editor
+
+    def save_selected_block(self) -> None:
+        block_id = blocks.single_block(self.document, self.canvas.selected_ids())
+        if block_id is None:
+            return
+        path = blocks.save_to_library(self.document, block_id)
+        if path is not None:
+            self.repository.refresh_library()
+            self.statusBar().showMessage(f"Saved to the block library as {path.name}", 6_000)
+
+    def add_library_block(self, key: str, position: tuple[float, float]) -> str | None:
+        block_id = blocks.add_library_block(self.document, key, position)
+        if block_id:
+            self.canvas.select([block_id])
+        return block_id
+
+    def _node_activated(self, node_id: str) -> None:
+        """Double-click: a block opens to its inside, other nodes to their result view."""
+        if blocks.single_block(self.document, [node_id]) is not None:
+            self.open_block(node_id)
+        else:
+            self.open_view(node_id)
 
     # -- execution --------------------------------------------------------------------------------
     def execute_all(self) -> bool:

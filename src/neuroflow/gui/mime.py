@@ -31,3 +31,23 @@ def decode_node_types(mime: QMimeData) -> list[str]:
         return []
     type_id = payload.get("neuroflow_node_type") if isinstance(payload, dict) else None
     return [type_id] if isinstance(type_id, str) else []
+
+
+def encode_library_block(key: str) -> QMimeData:
+    """Drag payload for a block of the block library (``builtin:...`` or ``user:...``)."""
+    mime = QMimeData()
+    mime.setData(NODE_TYPE_MIME, json.dumps({"neuroflow_block": key}).encode("utf-8"))
+    mime.setText(key)
+    return mime
+
+
+def decode_library_block(mime: QMimeData) -> str | None:
+    """The library key in a drop, or ``None`` when the drop is something else."""
+    if not mime.hasFormat(NODE_TYPE_MIME):
+        return None
+    try:
+        payload = json.loads(bytes(mime.data(NODE_TYPE_MIME).data()).decode("utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        return None
+    key = payload.get("neuroflow_block") if isinstance(payload, dict) else None
+    return key if isinstance(key, str) else None

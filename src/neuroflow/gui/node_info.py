@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import PurePath
 
+from neuroflow.core.block import BlockNode
 from neuroflow.core.data import Predictions, Scores, TrainedModel
 from neuroflow.core.events import NodeState
 from neuroflow.core.network import NetworkSpec, format_shape
@@ -80,8 +81,18 @@ def _range(bounds: tuple[float, float]) -> str:
     return f"{bounds[0]:g}–{bounds[1]:g}"
 
 
+def block_lines(block: BlockNode, spec: NetworkSpec) -> list[str]:
+    """A block's output shape, and the parameters of all the layers inside it."""
+    count = len(block.layers())
+    return [f"out {format_shape(spec.shape)}",
+            f"{format_count(block.layer_params())} params · {count} layer{'s' if count != 1 else ''}"]
+
+
 def _spec_lines(item: WorkflowNode) -> list[str]:
     lines: list[str] = []
+    network = item.specs.get("network")
+    if isinstance(item.node, BlockNode) and isinstance(network, NetworkSpec):
+        return block_lines(item.node, network)
     for port in item.node.outputs:
         spec = item.specs.get(port.name)
         if spec is not None:

@@ -12,12 +12,14 @@ from typing import Any
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import QFrame, QLabel, QLineEdit, QScrollArea, QVBoxLayout, QWidget
 
+from neuroflow.core.block import BlockNode
 from neuroflow.core.errors import SettingError
 from neuroflow.core.events import NodeState, NodeStateChanged
 from neuroflow.core.node import MissingNode
 from neuroflow.core.workflow import WorkflowNode
 
 from . import theme
+from .blocks import describe_inside
 from .document import Document
 from .settings_form import SettingsForm
 
@@ -142,7 +144,8 @@ class PropertiesPanel(QScrollArea):
             )
         else:
             self.kind.setText(f"{node.name} · {node.category} · {item.id}")
-            self.description.setText(node.description)
+            about = f"{node.description}\n\n{describe_inside(node)}" if isinstance(node, BlockNode) else node.description
+            self.description.setText(about)
         self._show_state(item)
 
     def _show_state(self, item: WorkflowNode) -> None:

@@ -4,10 +4,13 @@ The search matches every word typed against a node's name, description, keywords
 so "fully connected" finds Dense and "pool" finds both poolings. Drag a node onto the canvas, or
 double-click it (or press Enter) to place it in the middle of the view. The box under the list
 describes the highlighted node, so a student can read what a node does before using it.
+The Blocks group also lists the block library (:mod:`neuroflow.core.block_library`): the
+built-in blocks and the user's saved ones, placed the same ways.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 
 from PySide6.QtCore import QMimeData, Qt, Signal
@@ -24,15 +27,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from neuroflow.core.block import BlockNode
+from neuroflow.core.block_library import LibraryBlock, library
 from neuroflow.core.node import Node
 from neuroflow.core.registry import Registry
 
 from . import theme
-from .mime import encode_node_type
+from .mime import encode_library_block, encode_node_type
+
+log = logging.getLogger(__name__)
 
 TYPE_ROLE = Qt.ItemDataRole.UserRole
 #: Lines of description shown under the list (a longer one scrolls).
 INFO_LINES = 9
+#: The library key of a block-library row (those rows have no node type).
+BLOCK_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
 def matches(node_type: type[Node], query: str) -> bool:
@@ -78,6 +87,9 @@ class _NodeTree(QTreeWidget):
 
     def mimeData(self, items: Iterable[QTreeWidgetItem]) -> QMimeData:  # noqa: N802 (Qt API)
         for item in items:
+            key = item.data(0, BLOCK_ROLE)
+            if key:
+                return encode_library_block(key)
             type_id = item.data(0, TYPE_ROLE)
             if type_id:
                 return encode_node_type(type_id)
@@ -94,10 +106,13 @@ class NodeRepository(QWidget):
 
     #: The user asked to add a node of this type id (double-click or Enter).
     activated = Signal(str)
+    #: The user asked to add a block of the block library (its key).
+    block_activated = Signal(str)
 
     def __init__(self, registry: Registry, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.registry = registry
+        self.library: dict[str, LibraryBlock] = {}
         layout = QVBoxLayout(self)
         layout.setContentsMargins(10, 10, 10, 10)
         layout.setSpacing(8)
@@ -139,7 +154,10 @@ class NodeRepository(QWidget):
         self.tree.clear()
         bold = QFont(self.tree.font())
         bold.setBold(True)
-        for category, node_types in self.registry.categories().items():
+        categories = self.registry.categories()
+        # the block library comes last: it builds on the layers listed above it
+        blocks_last = sorted(categories.items(), key=lambda pair: pair[0] == BlockNode.category)
+        for category, node_types in blocks_last:
             group = QTreeWidgetItem(self.tree, [category])
             group.setFont(0, bold)
             group.setIcon(0, _dot(theme.category_color(category)))
@@ -151,6 +169,33 @@ class NodeRepository(QWidget):
                 child.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
                                | Qt.ItemFlag.ItemIsDragEnabled)
             group.setExpanded(True)
+        self.refresh_library()
+
+    def refresh_library(self) -> None:
+        """(Re)list the block library under Blocks: built-ins, then the user's saved blocks."""
+        group = next((g for g in self._groups() if g.text(0) == BlockNode.category), None)
+        if group is None:
+            group = QTreeWidgetItem(self.tree, [BlockNode.category])
+            bold = QFont(self.tree.font())
+            bold.setBold(True)
+            group.setFont(0, bold)
+            group.setIcon(0, _dot(theme.category_color(BlockNode.category)))
+            group.setFlags(Qt.ItemFlag.ItemIsEnabled)
+            group.setExpanded(True)
+        for index in reversed(range(group.childCount())):
+            child = group.child(index)
+            if child is not None and child.data(0, BLOCK_ROLE):
+                group.removeChild(child)
+        entries, problems = library(self.registry)
+        for problem in problems:
+            log.warning(problem)
+        self.library = {entry.key: entry for entry in entries}
+        for entry in entries:
+            child = QTreeWidgetItem(group, [entry.name])
+            child.setData(0, BLOCK_ROLE, entry.key)
+            child.setToolTip(0, f"<qt><b>{entry.name}</b><br/>{entry.description}</qt>")
+            child.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsDragEnabled)
+        self.filter(self.search.text())
 
     # -- search -------------------------------------------------------------------------------
     def _groups(self) -> list[QTreeWidgetItem]:
@@ -164,8 +209,13 @@ class NodeRepository(QWidget):
                 child = group.child(child_index)
                 if child is None:
                     continue
-                node_type = self.registry.get(child.data(0, TYPE_ROLE))
-                visible = node_type is not None and matches(node_type, query)
+                entry = self.library.get(child.data(0, BLOCK_ROLE) or "")
+                if entry is not None:
+                    text = f"{entry.name} {entry.description} block".lower()
+                    visible = all(word in text for word in query.lower().split())
+                else:
+                    node_type = self.registry.get(child.data(0, TYPE_ROLE))
+                    visible = node_type is not None and matches(node_type, query)
                 child.setHidden(not visible)
                 shown += visible
             group.setHidden(shown == 0)
@@ -179,12 +229,16 @@ class NodeRepository(QWidget):
                 continue
             for child_index in range(group.childCount()):
                 child = group.child(child_index)
-                if child is not None and not child.isHidden():
+                if child is not None and not child.isHidden() and child.data(0, TYPE_ROLE):
                     found.append(child.data(0, TYPE_ROLE))
         return found
 
     # -- activation ---------------------------------------------------------------------------
     def _activated(self, item: QTreeWidgetItem, _column: int = 0) -> None:
+        key = item.data(0, BLOCK_ROLE)
+        if key:
+            self.block_activated.emit(key)
+            return
         type_id = item.data(0, TYPE_ROLE)
         if type_id:
             self.activated.emit(type_id)
@@ -203,6 +257,12 @@ class NodeRepository(QWidget):
             self.activated.emit(best)
 
     def _describe(self, item: QTreeWidgetItem | None, _previous: QTreeWidgetItem | None = None) -> None:
+        entry = self.library.get(item.data(0, BLOCK_ROLE) or "") if item is not None else None
+        if entry is not None:
+            self.info.setText(f"<b>{entry.name}</b> (block)<br/>{entry.description}"
+                              f"<br/><span style='color:{theme.SUBTLE}'>Double-click a block on the canvas "
+                              "to edit its layers.</span>")
+            return
         node_type = self.registry.get(item.data(0, TYPE_ROLE)) if item is not None else None
         if node_type is None:
             return

@@ -42,6 +42,7 @@ CATEGORY_COLORS: dict[str, str] = {
     "Data": "#0284c7",
     "Layers": "#d97706",
     "Learning": "#7c3aed",
+    "Blocks": "#b45309",
     "Missing": "#64748b",
 }
 DEFAULT_CATEGORY_COLOR = "#475569"

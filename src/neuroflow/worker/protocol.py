@@ -66,7 +66,9 @@ def fingerprints(workflow_json: Mapping[str, Any], folder: str | None) -> dict[s
         upstream = sorted(
             (port, digest(source, visiting | {nid}), source_port) for port, source, source_port in incoming[nid]
         )
-        text = json.dumps([node.get("type"), node.get("version"), node.get("settings"), upstream, folder],
+        # a block's inside is part of what it computes
+        text = json.dumps([node.get("type"), node.get("version"), node.get("settings"), node.get("block"), upstream,
+                           folder],
                           sort_keys=True, default=str)
         found[nid] = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
         return found[nid]

@@ -44,6 +44,8 @@ class Server:
         self.prints: dict[str, str] = {}
         self.token: CancelToken | None = None
         self._run_thread: threading.Thread | None = None
+        #: Set when the run thread has sent its "finished" and only has to return.
+        self._run_ending = threading.Event()
 
     # -- the pipe ---------------------------------------------------------------------------
     def send(self, message: tuple[Any, ...]) -> None:
@@ -77,13 +79,13 @@ class Server:
     # -- requests ---------------------------------------------------------------------------
     def on_run(self, request: int, data: dict[str, Any], folder: str | None, executed: list[str],
                targets: list[str] | None) -> None:
-        if self._run_thread is not None and self._run_thread.is_alive():
-            # The last run's thread sends "finished" as its last act: an editor that starts the
-            # next run at once can get here a moment before that thread has ended.
-            self._run_thread.join(timeout=0.5)
-        if self._run_thread is not None and self._run_thread.is_alive():
+        previous = self._run_thread
+        if previous is not None and previous.is_alive() and self._run_ending.is_set():
+            previous.join(timeout=5.0)  # the editor asks again the moment it hears "finished"
+        if previous is not None and previous.is_alive():
             self.send(("finished", request, None, "a run is already in progress"))
             return
+        self._run_ending.clear()
         self.token = CancelToken()
         thread = threading.Thread(target=self._run, args=(request, data, folder, set(executed), targets),
                                   name="neuroflow-run")
@@ -134,9 +136,11 @@ class Server:
             result = Executor(workflow, listener=self._forward).run(targets=targets, token=self.token)
         except Exception as exc:  # a bug outside any node: report it, keep the worker alive
             log.exception("workflow execution crashed")
+            self._run_ending.set()
             self.send(("finished", request, None, f"{type(exc).__name__}: {exc}"))
             return
         release_free_memory()
+        self._run_ending.set()
         self.send(("finished", request, result, ""))
 
     def _keep_results(self, workflow: Any, prints: dict[str, str], executed: set[str]) -> None:
