@@ -20,7 +20,7 @@ import sys
 import threading
 from typing import Any
 
-from neuroflow.core.events import NodeState, NodeStateChanged
+from neuroflow.core.events import NodeState, NodeStateChanged, WorkflowEdit
 from neuroflow.core.node import CancelToken
 
 from .protocol import fingerprints, lighten, resolve_images
@@ -77,6 +77,10 @@ class Server:
     # -- requests ---------------------------------------------------------------------------
     def on_run(self, request: int, data: dict[str, Any], folder: str | None, executed: list[str],
                targets: list[str] | None) -> None:
+        if self._run_thread is not None and self._run_thread.is_alive():
+            # The last run reports "finished" as its last act, so the editor may ask again
+            # while that thread is still returning: give it a moment before refusing.
+            self._run_thread.join(timeout=1.0)
         if self._run_thread is not None and self._run_thread.is_alive():
             self.send(("finished", request, None, "a run is already in progress"))
             return
@@ -150,6 +154,8 @@ class Server:
         self.workflow = None  # results not carried over are freed with the old workflow
 
     def _forward(self, event: Any) -> None:
+        if isinstance(event, WorkflowEdit):
+            return  # about this process's copy of the workflow; the editor's copy has its own
         if isinstance(event, NodeStateChanged):
             outputs, seconds = None, 0.0
             if event.state is NodeState.EXECUTED and self.workflow is not None:
