@@ -180,6 +180,7 @@ class NeuroNodeItem(NodeItem):
         self._footer_font = QFont(font)
         self._footer_font.setBold(False)
         self._footer_font.setPointSizeF(theme.BASE_POINT_SIZE - 1)
+        self._width_of: tuple[tuple[str, ...], float] = ((), 2 * FOOTER_PADDING + 12)
 
     # -- facts shown -------------------------------------------------------------------------
     def set_facts(self, state: NodeState, lines: tuple[str, ...], tooltip: Callable[[], str]) -> None:
@@ -216,10 +217,12 @@ class NeuroNodeItem(NodeItem):
             self.update()
 
     # -- geometry ----------------------------------------------------------------------------
-    def _needed_width(self, lines: Iterable[str]) -> float:
-        metrics = QFontMetricsF(self._footer_font)
-        widest = max((metrics.horizontalAdvance(line) for line in lines), default=0.0)
-        return min(widest + 2 * FOOTER_PADDING + 12, NODE_MAX_FOOTER_WIDTH)
+    def _needed_width(self, lines: tuple[str, ...]) -> float:
+        if self._width_of[0] != lines:  # asked several times per layout, for the same lines
+            metrics = QFontMetricsF(self._footer_font)
+            widest = max((metrics.horizontalAdvance(line) for line in lines), default=0.0)
+            self._width_of = (lines, min(widest + 2 * FOOTER_PADDING + 12, NODE_MAX_FOOTER_WIDTH))
+        return self._width_of[1]
 
     def _footer_height(self) -> float:
         rows = max(len(self.lines), 1)
@@ -547,9 +550,6 @@ class Canvas(QObject):
         viewer.setToolTip("")
         menu = viewer.context_menus()["graph"]
         menu.clear()  # drop NodeGraphQt's own undo/redo, which act on its (unused) stack
-        # Large networks: Qt's spatial index costs more to keep up to date, item by item while
-        # hundreds of nodes and pipes are created, than it saves a scene of a thousand items.
-        graph.scene().setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
         # NeuroFlow labels need not be unique (ids are); NodeGraphQt's renaming compares each
         # new node's name with every other, which makes opening a large workflow quadratic.
         graph.get_unique_name = lambda name: name  # type: ignore[method-assign]
@@ -655,10 +655,17 @@ class Canvas(QObject):
     # -- model -> view -----------------------------------------------------------------------
     def rebuild(self) -> None:
         """Drop every view and draw the (new) workflow from scratch."""
-        for core_id in list(self._views):
-            self._remove_view(core_id)
-        self._training.clear()
-        self.sync()
+        # Qt's spatial index would be updated item by item while hundreds of nodes and pipes
+        # are created (most of the time of opening a large network); build it once at the end.
+        scene = self.graph.scene()
+        scene.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
+        try:
+            for core_id in list(self._views):
+                self._remove_view(core_id)
+            self._training.clear()
+            self.sync()
+        finally:
+            scene.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
         self.fit()
 
     def sync(self) -> None:
