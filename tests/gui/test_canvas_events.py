@@ -180,3 +180,21 @@ def test_undoing_a_settings_change_in_the_editor_brings_the_results_back(flagshi
     doc.undo()
     assert doc.workflow.nodes["learner"].state is NodeState.CONFIGURED
     assert "learner" in run().executed  # so the editor did not pretend to have it
+
+
+def test_a_node_tooltip_is_built_when_the_pointer_rests_on_it(window):
+    from PySide6.QtCore import QEvent
+    from PySide6.QtGui import QHelpEvent
+    from PySide6.QtWidgets import QApplication, QGraphicsItem
+
+    doc, canvas = window.document, window.canvas
+    node_id = doc.add_node(LAYER + "dense", (0, 0))
+    view = canvas.node_view(node_id)
+    assert "is not connected" not in QGraphicsItem.toolTip(view)  # not built yet: nobody asked
+    viewer = canvas.viewer
+    canvas.select([node_id], center=True)
+    QApplication.processEvents()
+    point = viewer.mapFromScene(view.sceneBoundingRect().center())
+    QApplication.sendEvent(viewer.viewport(), QHelpEvent(QEvent.Type.ToolTip, point, viewer.viewport().mapToGlobal(point)))
+    assert QGraphicsItem.toolTip(view) == tooltip_html(doc.workflow.nodes[node_id])
+    assert "is not connected" in QGraphicsItem.toolTip(view)

@@ -260,8 +260,8 @@ class NeuroNodeItem(NodeItem):
         self.draw_node()
 
     def _tooltip_disable(self, state: bool) -> None:
-        self.refresh_tooltip()
-        self.setToolTip(self.tooltip_html or self.name)
+        # NodeGraphQt sets its own tooltip at each layout; keep ours (still to build, maybe).
+        QGraphicsItem.setToolTip(self, self.tooltip_html or self.name)
 
     def _header_height(self) -> float:
         return self._text_item.boundingRect().height() + 6.0
@@ -432,7 +432,8 @@ def _decorate_port(ng_node: Any, port_view: Any, port: Port, direction: str) -> 
     items = ng_node.view._input_items if direction == "input" else ng_node.view._output_items
     text_item = items.get(port_view)
     if text_item is not None:
-        text_item.setPlainText(port.title)
+        if port.title != port.name:
+            text_item.setPlainText(port.title)
         text_item.setDefaultTextColor(QColor(theme.MUTED))
         font = QFont(text_item.font())
         font.setPointSizeF(theme.BASE_POINT_SIZE - 1)
@@ -770,7 +771,8 @@ class Canvas(QObject):
                         pairs.add((source, out_port.name(), core_id, name))
         return pairs
 
-    def _sync_connections(self, connections: list[Connection]) -> None:
+    def _sync_connections(self, connections: Iterable[Connection]) -> None:
+        connections = list(connections)
         self._ensure_missing_ports(connections)
         wanted = {(c.source, c.source_port, c.target, c.target_port) for c in connections}
         current = self._model_pairs()
