@@ -72,7 +72,7 @@ benchmark-distributed: $(STAMP)
 reference: $(STAMP)
 	$(BIN)/python benchmarks/reference_accuracy.py --out docs/results.md
 
-## benchmark-gui: editor start-up time and GUI stalls while training
+## benchmark-gui: editor start-up, GUI stalls while training, and editing a 400-node network
 benchmark-gui: $(STAMP)
 	$(BIN)/python benchmarks/gui_latency.py
 

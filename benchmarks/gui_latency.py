@@ -4,6 +4,7 @@ Usage::
 
     python benchmarks/gui_latency.py [--runs 3] [--stall-runs 5] [--limit 2000] [--epochs 2]
                                      [--session-runs 50] [--cancel-runs 3]
+                                     [--large-nodes 400] [--large-repeats 10] [--large-only]
 
 (a) **Start-up**: time from launching a fresh ``python`` process (``neuroflow.gui.app.launch``)
     to the canvas' first paint, for an empty editor and with the flagship workflow open
@@ -22,6 +23,14 @@ Usage::
     is printed for information.
 (d) **Cancel**: the flagship training on all 60,000 MNIST images is cancelled after a few
     batches; the time from Cancel to the run's end (target <= 1 s, median of ``--cancel-runs``).
+(e) **A network of real size**: a generated residual network of ``--large-nodes`` nodes
+    (``tools/make_residual_workflow.py``: Input, Conv2D, BatchNormalization, Activation and Add
+    in repeated blocks, with the flagship's readers, learner, executor and scorer): opening it
+    in the editor (target <= 1.5 s), then one setting edit on its first convolution (the
+    kernel size, which changes the parameter count shown on it and the network total shown by
+    every node after it), its undo and its redo, each timed until the canvas has repainted
+    (target <= 30 ms, median of ``--large-repeats``). The editor's CPU time is printed beside
+    each wall time: on a busy machine it shows what the editor itself spent.
 
 Each measurement runs in its own process. Runs offscreen when there is no display. Timings on
 a busy machine are noisy: the script prints the load average and warns when other processes
@@ -47,6 +56,8 @@ STARTUP_TARGET = 1.5
 STALL_TARGET_MS = 20.0
 SESSION_TARGET_MB = 50.0
 CANCEL_TARGET_S = 1.0
+LARGE_OPEN_TARGET_S = 1.5
+LARGE_EDIT_TARGET_MS = 30.0
 TICK_MS = 5
 
 
@@ -234,6 +245,82 @@ def cancel_child(runs: int) -> dict[str, object]:
     return {"cancel_seconds": [round(w, 3) for w in waits]}
 
 
+def large_child(nodes: int, repeats: int) -> dict[str, object]:
+    """Open a generated residual network, then time edit, undo and redo of its first layer."""
+    from PySide6.QtCore import QSettings
+
+    from neuroflow.core import fileformat
+    from neuroflow.gui.app import application
+    from neuroflow.gui.main_window import MainWindow
+
+    sys.path.insert(0, str(REPO / "tools"))
+    from make_residual_workflow import residual_workflow
+
+    app = application()
+    scratch = Path(tempfile.mkdtemp(prefix="neuroflow-bench-"))
+    path = scratch / "residual.workflow"
+    fileformat.save(residual_workflow(nodes), path)
+    window = MainWindow(settings=QSettings(str(scratch / "settings.ini"), QSettings.Format.IniFormat))
+    window._ask_unsaved = lambda: "discard"  # type: ignore[method-assign]
+    window.resize(1600, 1000)
+    window.show()
+    app.processEvents()
+    started, cpu_started = time.perf_counter(), time.process_time()
+    assert window.open_file(path)
+    app.processEvents()  # the canvas paints
+    opened, opened_cpu = time.perf_counter() - started, time.process_time() - cpu_started
+    doc = window.document
+    count = len(doc.workflow.nodes)
+
+    cpu: dict[str, list[float]] = {"edit": [], "undo": [], "redo": []}
+
+    def timed(name: str, action: Any) -> float:
+        started, cpu_started = time.perf_counter(), time.process_time()
+        action()
+        app.processEvents()
+        cpu[name].append((time.process_time() - cpu_started) * 1000.0)
+        return (time.perf_counter() - started) * 1000.0
+
+    edits, undos, redos = [], [], []
+    for _ in range(repeats):
+        kernel = 5 if tuple(doc.workflow.nodes["stem_conv"].node["kernel_size"]) == (3, 3) else 3
+        edits.append(timed("edit", lambda k=kernel: doc.set_setting("stem_conv", "kernel_size", [k, k])))
+        assert doc.workflow.nodes["learner"].state.value == "configured"
+        undos.append(timed("undo", doc.undo))
+        redos.append(timed("redo", doc.redo))
+        doc.undo_stack.clear()  # the next edit is a step of its own, not merged into this one
+    doc.undo_stack.setClean()
+    window.close()
+    app.processEvents()
+    return {"nodes": count, "open_s": round(opened, 3), "open_cpu_s": round(opened_cpu, 3),
+            "edit_ms": [round(t, 1) for t in edits], "undo_ms": [round(t, 1) for t in undos],
+            "redo_ms": [round(t, 1) for t in redos],
+            **{f"{name}_cpu_ms": statistics.median(times) for name, times in cpu.items()}}
+
+
+def measure_large(nodes: int, repeats: int, scratch: Path) -> tuple[list[str], bool]:
+    """Section (e): prints its lines; returns the verdict texts and whether a target was missed."""
+    print(f"(e) a generated residual network of {nodes} nodes: open, then edit / undo / redo of its first "
+          f"convolution's kernel size ({repeats} times)")
+    data = measure_child("large", scratch, "--large-nodes", str(nodes), "--large-repeats", str(repeats))
+    verdicts, failed = [], False
+    opened = float(data["open_s"])
+    verdict = "PASS" if opened <= LARGE_OPEN_TARGET_S else "FAIL"
+    failed |= verdict != "PASS"
+    print(f"    open {data['nodes']} nodes: {opened:.2f} s (CPU {data['open_cpu_s']:.2f} s)  "
+          f"target <= {LARGE_OPEN_TARGET_S} s: {verdict}")
+    verdicts.append(f"open {data['nodes']} nodes {opened:.2f} s (<= {LARGE_OPEN_TARGET_S} s) {verdict}")
+    for name in ("edit", "undo", "redo"):
+        times = data[f"{name}_ms"]
+        median = statistics.median(times)
+        verdict = "PASS" if median <= LARGE_EDIT_TARGET_MS else "FAIL"
+        failed |= verdict != "PASS"
+        print(f"    {name}: median {median:.1f} ms (CPU {data[f'{name}_cpu_ms']:.1f} ms), worst {max(times):.1f} ms  "
+              f"[{', '.join(f'{t:.0f}' for t in times)}]  target <= {LARGE_EDIT_TARGET_MS:.0f} ms: {verdict}")
+        verdicts.append(f"{name} {median:.0f} ms (<= {LARGE_EDIT_TARGET_MS:.0f} ms) {verdict}")
+    return verdicts, failed
+
+
 def measure_child(kind: str, scratch: Path, *args: str) -> dict[str, Any]:
     command = [sys.executable, __file__, f"--child-{kind}", *args]
     done = subprocess.run(command, env=_env(scratch), cwd=REPO, capture_output=True, text=True, timeout=3600)
@@ -271,9 +358,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--session-runs", type=int, default=50, help="executions in the long session (0: skip)")
     parser.add_argument("--session-limit", type=int, default=300, help="training images per session run")
     parser.add_argument("--cancel-runs", type=int, default=3, help="cancels of full-MNIST training (0: skip)")
+    parser.add_argument("--large-nodes", type=int, default=400, help="nodes of the generated network (0: skip)")
+    parser.add_argument("--large-repeats", type=int, default=10, help="edits, undos and redos timed on it")
+    parser.add_argument("--large-only", action="store_true", help="measure only the generated network (e)")
     parser.add_argument("--child-stall", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--child-session", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--child-cancel", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--child-large", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--cold", action="store_true", help=argparse.SUPPRESS)
     options = parser.parse_args(argv)
     if options.child_stall:
@@ -285,6 +376,9 @@ def main(argv: list[str] | None = None) -> int:
     if options.child_cancel:
         print(json.dumps(cancel_child(options.cancel_runs)), flush=True)
         return 0
+    if options.child_large:
+        print(json.dumps(large_child(options.large_nodes, options.large_repeats)), flush=True)
+        return 0
 
     scratch = Path(tempfile.mkdtemp(prefix="neuroflow-bench-"))
     failed = False
@@ -292,6 +386,11 @@ def main(argv: list[str] | None = None) -> int:
     note = _load_note()
     if note:
         print(note)
+    if options.large_only:
+        verdicts, failed = measure_large(options.large_nodes, options.large_repeats, scratch)
+        note = _load_note()
+        print("VERDICT: " + "; ".join(verdicts) + (f"  [{note}]" if note else ""))
+        return 1 if failed else 0
     print("(a) time from process launch to a usable canvas (first paint)")
     startup = measure_startup(options.runs, scratch)
     for name, data in startup.items():
@@ -349,6 +448,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"    Cancel to the run's end: median {median_wait:.2f} s [{', '.join(f'{w:.2f}' for w in waits)}]  "
               f"target <= {CANCEL_TARGET_S:.0f} s: {verdict}")
         verdicts.append(f"cancel {median_wait:.2f} s (<= {CANCEL_TARGET_S:.0f} s) {verdict}")
+    if options.large_nodes > 0:
+        large_verdicts, large_failed = measure_large(options.large_nodes, options.large_repeats, scratch)
+        verdicts += large_verdicts
+        failed |= large_failed
     note = _load_note()
     print("VERDICT: " + "; ".join(verdicts) + (f"  [{note}]" if note else ""))
     return 1 if failed else 0

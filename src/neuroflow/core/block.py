@@ -238,7 +238,8 @@ def clone_graph(graph: Workflow) -> Workflow:
     with copy.bulk_edit():
         for item in graph.nodes.values():
             copy.add_node(clone_node(item.node), label=item.label, node_id=item.id, position=item.position)
-        copy.connections.extend(graph.connections)
+        for c in graph.connections:
+            copy.connect_any(c.source, c.source_port, c.target, c.target_port)
     return copy
 
 

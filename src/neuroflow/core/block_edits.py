@@ -126,11 +126,12 @@ def plan_collapse(workflow: Workflow, node_ids: Iterable[str], block_id: str) ->
                                  round(workflow.nodes[out_node].position[1] - top, 1)))
         for _, source, target, target_port in entries:
             key = _entry_key((None, source, target, target_port))
-            graph.connections.append(Connection(marker_ids[key], "network", target, target_port))
+            graph.connect_any(marker_ids[key], "network", target, target_port)
         for connection in workflow.connections:
             if connection in internal:
-                graph.connections.append(connection)
-        graph.connections.append(Connection(out_node, out_port, output_id, "network"))
+                c = connection
+                graph.connect_any(c.source, c.source_port, c.target, c.target_port)
+        graph.connect_any(out_node, out_port, output_id, "network")
     connections.extend(Connection(block_id, OUTPUT_PORT.name, c.target, c.target_port) for c in leaving)
     return CollapsePlan(chosen, BlockNode(graph=graph), origin, connections)
 

@@ -525,29 +525,10 @@ def _load_connection(
         ends.append((node_id, port))
     (source, source_port), (target, target_port) = ends
     try:
-        workflow.connect(source, source_port, target, target_port)
+        # A missing node has no declared ports; its wiring is kept so that saving loses nothing.
+        workflow.connect_any(source, source_port, target, target_port)
     except ConnectionRefused as exc:
-        # A missing node has no declared ports; keep its wiring so saving loses nothing.
-        if any(isinstance(workflow.nodes[n].node, MissingNode) for n in (source, target)):
-            _connect_missing(workflow, source, source_port, target, target_port, where, fail)
-            return
         raise fail(where, str(exc)) from None
-
-
-def _connect_missing(
-    workflow: Workflow, source: str, source_port: str, target: str, target_port: str,
-    where: str, fail: Callable[[str, str], WorkflowFileError],
-) -> None:
-    """Keep a wire of a missing node (whose ports are unknown) if the graph stays a graph:
-    no cycle and one connection per input, which everything else relies on."""
-    from .workflow import Connection
-
-    ends = f"{source}.{source_port} -> {target}.{target_port}"
-    if source == target or source in workflow.downstream(target):
-        raise fail(where, f"cannot connect {short_text(ends)}: it would make a cycle")
-    if any(c.target == target and c.target_port == target_port for c in workflow.connections):
-        raise fail(where, f"cannot connect {short_text(ends)}: that input is already connected")
-    workflow.connections.append(Connection(source, source_port, target, target_port))
 
 
 def _migrate(

@@ -13,6 +13,7 @@ import importlib
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from .errors import ConfigureError
@@ -69,7 +70,9 @@ class NetworkSpec:
     layers: tuple[LayerDesc, ...]
     output: str
 
-    @property
+    # ``by_id`` and ``total_params`` are computed once per spec (it is immutable): a network of
+    # hundreds of layers is configured node by node, and each node asks them of its input.
+    @cached_property
     def by_id(self) -> dict[str, LayerDesc]:
         return {layer.id: layer for layer in self.layers}
 
@@ -82,7 +85,7 @@ class NetworkSpec:
     def inputs(self) -> tuple[LayerDesc, ...]:
         return tuple(layer for layer in self.layers if layer.class_name == "InputLayer")
 
-    @property
+    @cached_property
     def total_params(self) -> int:
         return sum(layer.params for layer in self.layers)
 
@@ -127,18 +130,24 @@ class NetworkSpec:
         """A new spec with ``layer`` appended (its inputs already set by the caller)."""
         if layer.id in self.by_id:
             raise ConfigureError(f"layer {layer.id} is already part of this network")
-        return NetworkSpec(layers=self.layers + (layer,), output=layer.id)
+        spec = NetworkSpec(layers=self.layers + (layer,), output=layer.id)
+        spec.__dict__["by_id"] = {**self.by_id, layer.id: layer}  # a copy in C, not a loop
+        return spec
 
     @staticmethod
     def merge(branches: list[NetworkSpec], layer: LayerDesc) -> NetworkSpec:
         """Join several branches (sharing any common trunk) into ``layer``."""
-        seen: dict[str, LayerDesc] = {}
-        for branch in branches:
-            for item in branch.layers:
-                seen.setdefault(item.id, item)
+        seen: dict[str, LayerDesc] = dict(branches[0].by_id) if branches else {}
+        for branch in branches[1:]:
+            if branch.by_id.keys() - seen.keys():  # often none: a skip joins its own trunk again
+                for item in branch.layers:
+                    seen.setdefault(item.id, item)
         if layer.id in seen:
             raise ConfigureError(f"layer {layer.id} would feed into itself")
-        return NetworkSpec(layers=tuple(seen.values()) + (layer,), output=layer.id)
+        spec = NetworkSpec(layers=tuple(seen.values()) + (layer,), output=layer.id)
+        seen[layer.id] = layer
+        spec.__dict__["by_id"] = seen
+        return spec
 
 
 def format_shape(shape: Shape) -> str:

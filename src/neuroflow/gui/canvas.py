@@ -3,11 +3,14 @@
 The core :class:`~neuroflow.core.workflow.Workflow` is the single source of truth; this adapter
 only *draws* it. Two rules keep the picture and the model provably equal:
 
-* **Model to view.** After every document change (an edit, an undo, a redo, a load) the canvas
-  reconciles itself with the workflow in :meth:`Canvas.sync`: it adds and removes node views,
-  rewires pipes (NodeGraphQt's own model *and* the pipe items on screen), and refreshes labels,
-  positions, status lights and shape lines. Reconciling is idempotent and cheap, so it can run
-  after anything.
+* **Model to view, one item at a time.** The workflow reports every change as a typed event
+  (:mod:`neuroflow.core.events`): a node or a connection added or removed, a label, position,
+  setting, spec or state changed. The canvas applies each to the one node view or pipe it
+  concerns (NodeGraphQt's own port model *and* the pipe item on screen), so an edit of a
+  400-node network redraws what changed, not 400 nodes. Each handler applies the workflow's
+  current truth for its item, so a late or repeated event does no harm. A full reconcile,
+  :meth:`Canvas.sync`, remains for loading a workflow, for undoing what the viewer drew of a
+  refused gesture, and as the consistency check of the tests.
 * **View gestures become document edits.** The viewer's signals (a pipe dragged, a node moved,
   renamed, dropped, pipes sliced) are disconnected from NodeGraphQt's
   own handlers - which would push onto NodeGraphQt's undo stack - and turned into requests to the
@@ -24,7 +27,7 @@ import logging
 import os
 import sys
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from PySide6.QtCore import QEvent, QMimeData, QObject, QPoint, QPointF, QRectF, Qt, Signal
@@ -35,6 +38,7 @@ from PySide6.QtGui import (
     QCursor,
     QFont,
     QFontMetricsF,
+    QHelpEvent,
     QKeyEvent,
     QPainter,
     QPainterPath,
@@ -42,9 +46,23 @@ from PySide6.QtGui import (
     QPixmap,
     QUndoStack,
 )
-from PySide6.QtWidgets import QGraphicsView, QLabel, QMenu, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QGraphicsView, QLabel, QMenu, QWidget
 
-from neuroflow.core.events import BatchEnded, NodeProgress, NodeState, NodeStateChanged, TrainingStarted
+from neuroflow.core.events import (
+    BatchEnded,
+    ConnectionAdded,
+    ConnectionRemoved,
+    LabelChanged,
+    NodeAdded,
+    NodeMoved,
+    NodeProgress,
+    NodeRemoved,
+    NodeState,
+    NodeStateChanged,
+    SettingChanged,
+    SpecsChanged,
+    TrainingStarted,
+)
 from neuroflow.core.node import MissingNode, Node
 from neuroflow.core.ports import Port
 from neuroflow.core.workflow import Connection, WorkflowNode
@@ -52,7 +70,7 @@ from neuroflow.core.workflow import Connection, WorkflowNode
 from . import theme
 from .document import Document
 from .mime import decode_library_block, decode_node_types
-from .node_info import summarize
+from .node_info import footer_lines, tooltip_html
 from .node_search import NodeSearchPopup
 from .wire_flash import flash_wire
 
@@ -90,6 +108,7 @@ with _quiet_fast_import():
     from NodeGraphQt import BaseNode, NodeGraph  # noqa: E402
     from NodeGraphQt.constants import PortTypeEnum  # noqa: E402
     from NodeGraphQt.qgraphics.node_base import NodeItem  # noqa: E402
+    from NodeGraphQt.qgraphics.pipe import PipeItem  # noqa: E402
 
 MISSING_TYPE = "neuroflow.missing.MissingNode"
 
@@ -125,14 +144,23 @@ def _paint_port(painter: QPainter, rect: QRectF, info: dict[str, Any]) -> None:
 class NeuroNodeItem(NodeItem):
     """A node box: coloured header with a status light, ports, and a footer of live facts.
 
-    The footer shows what :func:`~neuroflow.gui.node_info.summarize` computes (output shape and
+    The footer shows what :func:`~neuroflow.gui.node_info.footer_lines` computes (output shape and
     parameters for layers), a progress bar while executing, and a red badge when the node failed.
     Its width comes from the title and ports only, never from the footer's text (elided, whole in
     the tooltip): a node that widened with a warning moved its output ports under the mouse.
     """
 
+    #: While True, ``draw_node`` (size and layout) waits: NodeGraphQt redraws a node for each
+    #: port and property it sets while creating it; the canvas releases it once, complete.
+    _drawing_held = False
+    #: Below this zoom (screen pixels per scene pixel) the footer's text would be a few pixels
+    #: high: a node is drawn as its box, header and status light only (a whole large network
+    #: fitted into the window paints several times faster).
+    DETAIL_ZOOM = 0.4
+
     def __init__(self, name: str = "node", parent: Any = None) -> None:
         super().__init__(name, parent)
+        self._drawing_held = True
         self.category = "Other"
         self.missing = False
         self.state = NodeState.NOT_CONFIGURED
@@ -140,6 +168,8 @@ class NeuroNodeItem(NodeItem):
         self.progress: float | None = None
         self.progress_text = ""
         self.tooltip_html = ""
+        #: Builds the tooltip; called only when the tooltip is about to show (see ``toolTip``).
+        self._tooltip_source: Callable[[], str] | None = None
         self._icon_item.setVisible(False)
         # NodeGraphQt hides texts when a node is narrower than 70 px on screen; a whole
         # workflow fitted into a laptop screen is smaller than that, and nameless boxes teach
@@ -154,12 +184,22 @@ class NeuroNodeItem(NodeItem):
         self._footer_font.setPointSizeF(theme.BASE_POINT_SIZE - 1)
 
     # -- facts shown -------------------------------------------------------------------------
-    def set_facts(self, state: NodeState, lines: tuple[str, ...], tooltip: str) -> None:
+    def set_facts(self, state: NodeState, lines: tuple[str, ...], tooltip: Callable[[], str]) -> None:
+        """Show a state and footer lines; ``tooltip`` builds the tooltip text when it is shown.
+
+        An edit high up a large network changes what every node after it says in its tooltip
+        (the network's total parameters) but rarely its lines: building and setting hundreds of
+        tooltips nobody reads would cost more than the edit itself, so it waits for a hover."""
+        self._tooltip_source = tooltip
+        self.tooltip_html = ""
+        if (state, lines) == (self.state, self.lines) and (
+            state is NodeState.EXECUTING or self.progress is None
+        ):
+            return  # nothing to redraw (an edit upstream often leaves a node's facts as they were)
         resize = len(lines) != len(self.lines)  # taller or shorter; never wider (see the class)
-        self.state, self.lines, self.tooltip_html = state, lines, tooltip
+        self.state, self.lines = state, lines
         if state is not NodeState.EXECUTING:
             self.progress, self.progress_text = None, ""
-        self.setToolTip(tooltip)
         if resize and self.scene():
             self.draw_node()
             for port in self.inputs + self.outputs:
@@ -194,8 +234,28 @@ class NeuroNodeItem(NodeItem):
     def align_icon(self, h_offset: float = 0.0, v_offset: float = 0.0) -> None:
         self._icon_item.setVisible(False)
 
+    def refresh_tooltip(self) -> None:
+        """Build the tooltip if the facts changed since it was last built."""
+        if not self.tooltip_html and self._tooltip_source is not None:
+            self.tooltip_html = self._tooltip_source()
+            QGraphicsItem.setToolTip(self, self.tooltip_html)
+
+    def toolTip(self) -> str:  # noqa: N802 (Qt API)
+        self.refresh_tooltip()
+        return super().toolTip()
+
+    def draw_node(self) -> None:
+        if not self._drawing_held:
+            super().draw_node()
+
+    def release_drawing(self) -> None:
+        """The node is complete: size and lay it out now, once."""
+        self._drawing_held = False
+        self.draw_node()
+
     def _tooltip_disable(self, state: bool) -> None:
-        self.setToolTip(self.tooltip_html or self.name)
+        # NodeGraphQt sets its own tooltip at each layout; keep ours (still to build, maybe).
+        QGraphicsItem.setToolTip(self, self.tooltip_html or self.name)
 
     def _header_height(self) -> float:
         return self._text_item.boundingRect().height() + 6.0
@@ -207,6 +267,10 @@ class NeuroNodeItem(NodeItem):
         rect = self.boundingRect().adjusted(1.0, 1.0, -1.0, -1.0)
         radius = 8.0
         accent = theme.category_color("Missing" if self.missing else self.category)
+        if option.levelOfDetailFromTransform(painter.worldTransform()) < self.DETAIL_ZOOM:
+            self._paint_overview(painter, rect, accent)
+            painter.restore()
+            return
 
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(QColor(15, 23, 42, 26))
@@ -261,6 +325,26 @@ class NeuroNodeItem(NodeItem):
             painter.setPen(QPen(accent, 1.2))
             painter.setBrush(QColor(theme.WHITE))
             painter.drawRoundedRect(QRectF(x + step, y - step + 4.0, size + 2.0, size - 1.0), 2.0, 2.0)
+
+    def _paint_overview(self, painter: QPainter, rect: QRectF, accent: QColor) -> None:
+        """The node seen from afar: its box with the category's colour, the status light and
+        the failed or selected border - what can still be told apart at that size."""
+        header = QRectF(rect.left(), rect.top(), rect.width(), self._header_height())
+        if self.selected:
+            border = QPen(QColor(theme.ACCENT), 2.4)
+        elif self.state is NodeState.FAILED:
+            border = QPen(QColor(theme.ERROR), 1.8)
+        else:
+            border = QPen(QColor(theme.BORDER), 1.1)
+        if self.missing:
+            border.setStyle(Qt.PenStyle.DashLine)
+        painter.setPen(border)
+        painter.setBrush(QColor(theme.WHITE))
+        painter.drawRect(rect)
+        tint = QColor(accent)
+        tint.setAlpha(90)
+        painter.fillRect(header, tint)
+        self._paint_light(painter, QPointF(rect.left() + 15.0, header.center().y() + 1.5))
 
     def _paint_light(self, painter: QPainter, center: QPointF) -> None:
         color = QColor(theme.STATE_COLORS[self.state])
@@ -357,7 +441,8 @@ def _decorate_port(ng_node: Any, port_view: Any, port: Port, direction: str) -> 
     items = ng_node.view._input_items if direction == "input" else ng_node.view._output_items
     text_item = items.get(port_view)
     if text_item is not None:
-        text_item.setPlainText(port.title)
+        if port.title != port.name:
+            text_item.setPlainText(port.title)
         text_item.setDefaultTextColor(QColor(theme.MUTED))
         font = QFont(text_item.font())
         font.setPointSizeF(theme.BASE_POINT_SIZE - 1)
@@ -465,8 +550,8 @@ class Canvas(QObject):
         self._hint = _EmptyHint(self.graph.viewer())
         self._search: NodeSearchPopup | None = None
         self._search_at = (0.0, 0.0)
-        document.changed.connect(self.sync)
         document.workflow_replaced.connect(self.rebuild)
+        document.edited.connect(self._on_edit)
         document.core_event.connect(self._on_event)
         self.sync()
 
@@ -495,6 +580,26 @@ class Canvas(QObject):
         viewer.setToolTip("")
         menu = viewer.context_menus()["graph"]
         menu.clear()  # drop NodeGraphQt's own undo/redo, which act on its (unused) stack
+        # NeuroFlow labels need not be unique (ids are); NodeGraphQt's renaming compares each
+        # new node's name with every other, which makes opening a large workflow quadratic.
+        graph.get_unique_name = lambda name: name  # type: ignore[method-assign]
+        # Pipes get their port type's colour before they enter the scene, not after.
+        viewer.establish_connection = self._establish_connection  # type: ignore[method-assign]
+
+    def _establish_connection(self, start_port: Any, end_port: Any) -> None:
+        """NodeGraphQt's ``establish_connection`` (a pipe item between two port items), with the
+        pipe styled before it is added to the scene, where each restyling costs an update."""
+        pipe = PipeItem()
+        out_port = end_port if start_port.port_type == PortTypeEnum.IN.value else start_port
+        pipe.color = tuple(out_port.color[:3]) + (255,)
+        pipe.reset()
+        self.graph.scene().addItem(pipe)
+        pipe.set_connections(start_port, end_port)
+        pipe.draw_path(pipe.input_port, pipe.output_port)
+        if start_port.node.selected or end_port.node.selected:
+            pipe.highlight()
+        if not start_port.node.visible or not end_port.node.visible:
+            pipe.hide()
 
     def _register_types(self) -> None:
         for node_type in self.document.registry:
@@ -526,9 +631,19 @@ class Canvas(QObject):
         graph.node_selection_changed.connect(self._emit_selection)
         graph.node_selected.connect(self._emit_selection)
         viewer.installEventFilter(self)  # Tab opens the node search (see eventFilter)
+        viewer.viewport().installEventFilter(self)  # tooltips are built when shown (see eventFilter)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt API)
-        """Tab on the canvas opens the node search instead of moving the keyboard focus."""
+        """Tab on the canvas opens the node search instead of moving the keyboard focus; a
+        node's tooltip is built just before the scene shows it."""
+        viewer = self.graph.viewer()
+        if event.type() == QEvent.Type.ToolTip and watched is viewer.viewport() and isinstance(event, QHelpEvent):
+            for item in viewer.items(event.pos()):
+                while item is not None and not isinstance(item, NeuroNodeItem):
+                    item = item.parentItem()
+                if item is not None:
+                    item.refresh_tooltip()
+            return False
         if (
             watched is self.graph.viewer()
             and event.type() == QEvent.Type.KeyPress
@@ -570,10 +685,17 @@ class Canvas(QObject):
     # -- model -> view -----------------------------------------------------------------------
     def rebuild(self) -> None:
         """Drop every view and draw the (new) workflow from scratch."""
-        for core_id in list(self._views):
-            self._remove_view(core_id)
-        self._training.clear()
-        self.sync()
+        # Qt's spatial index would be updated item by item while hundreds of nodes and pipes
+        # are created (most of the time of opening a large network); build it once at the end.
+        scene = self.graph.scene()
+        scene.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
+        try:
+            for core_id in list(self._views):
+                self._remove_view(core_id)
+            self._training.clear()
+            self.sync()
+        finally:
+            scene.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
         self.fit()
 
     def sync(self) -> None:
@@ -590,9 +712,9 @@ class Canvas(QObject):
                     self._remove_view(core_id)
                 if core_id not in self._views:
                     self._add_view(item)
-            self._sync_connections(workflow.connections)
             for item in workflow.nodes.values():
-                self._sync_node(item)
+                self._sync_node(item)  # sizes first, so that each pipe is drawn once, in place
+            self._sync_connections(workflow.connections)
             self._hint.setVisible(not workflow.nodes)
         finally:
             self._syncing = False
@@ -611,7 +733,8 @@ class Canvas(QObject):
         self._views[item.id] = ng_node
         self._core_ids[ng_node.id] = item.id
         self._set_label(ng_node, item.label)
-        ng_node.view.draw_node()
+        self._show_facts(item)  # before the first layout: the footer decides the node's size
+        ng_node.view.release_drawing()
 
     def _remove_view(self, core_id: str) -> None:
         ng_node = self._views.pop(core_id)
@@ -631,12 +754,19 @@ class Canvas(QObject):
     def _sync_node(self, item: WorkflowNode) -> None:
         ng_node = self._views[item.id]
         self._set_label(ng_node, item.label)
+        self._place(ng_node, item)
+        self._show_facts(item)
+
+    @staticmethod
+    def _place(ng_node: Any, item: WorkflowNode) -> None:
         position = [float(item.position[0]), float(item.position[1])]
         if ng_node.view.xy_pos != position:
             ng_node.view.xy_pos = position
         ng_node.model.pos = position
-        summary = summarize(item)
-        ng_node.view.set_facts(item.state, summary.lines, summary.tooltip)
+
+    def _show_facts(self, item: WorkflowNode) -> None:
+        """Status light, footer lines and tooltip of one node."""
+        self._views[item.id].view.set_facts(item.state, footer_lines(item), lambda: tooltip_html(item))
 
     def _ensure_missing_ports(self, connections: Iterable[Connection]) -> None:
         """Missing nodes have no declared ports: give them the ones their wiring uses."""
@@ -673,7 +803,8 @@ class Canvas(QObject):
                         pairs.add((source, out_port.name(), core_id, name))
         return pairs
 
-    def _sync_connections(self, connections: list[Connection]) -> None:
+    def _sync_connections(self, connections: Iterable[Connection]) -> None:
+        connections = list(connections)
         self._ensure_missing_ports(connections)
         wanted = {(c.source, c.source_port, c.target, c.target_port) for c in connections}
         current = self._model_pairs()
@@ -714,12 +845,88 @@ class Canvas(QObject):
             for out_port in ng_node.outputs().values():
                 out_port.view.update()
 
+    def _show_connection(self, connection: Connection) -> None:
+        """Draw one wire: NodeGraphQt's port model and exactly one pipe item on screen."""
+        self._ensure_missing_ports([connection])
+        c = connection
+        ports = self._ports((c.source, c.source_port, c.target, c.target_port))
+        if ports is None:
+            return
+        out_port, in_port = ports
+        if out_port not in in_port.connected_ports():
+            in_port.connect_to(out_port, push_undo=False, emit_signal=False)
+        out_view, in_view = out_port.view, in_port.view
+        pipes = [p for p in in_view.connected_pipes if p.output_port is out_view]
+        if not pipes:
+            self.graph.viewer().establish_connection(in_view, out_view)
+        for extra in pipes[1:]:
+            extra.delete()
+        color = tuple(out_view.color[:3]) + (255,)
+        for pipe in pipes[:1]:
+            if pipe.color != color:
+                pipe.color = color
+                pipe.reset()
+        in_view.update()
+        out_view.update()
+
+    def _hide_connection(self, connection: Connection) -> None:
+        """Remove one wire from NodeGraphQt's port model and its pipe items from the screen."""
+        c = connection
+        ports = self._ports((c.source, c.source_port, c.target, c.target_port))
+        if ports is None:
+            return
+        out_port, in_port = ports
+        if out_port in in_port.connected_ports():
+            in_port.disconnect_from(out_port, push_undo=False, emit_signal=False)
+        for pipe in list(in_port.view.connected_pipes):
+            if pipe.output_port is out_port.view:
+                pipe.delete()
+        in_port.view.update()
+        out_port.view.update()
+
+    def _apply_edit(self, event: object) -> None:
+        """One edit event of the workflow -> the one node view or pipe it concerns."""
+        workflow = self.document.workflow
+        if isinstance(event, (SpecsChanged, SettingChanged)):
+            item = workflow.nodes.get(event.node_id)
+            if item is not None and item.id in self._views:
+                self._show_facts(item)
+        elif isinstance(event, ConnectionAdded):
+            if event.connection in workflow.connections:
+                self._show_connection(event.connection)
+        elif isinstance(event, ConnectionRemoved):
+            if event.connection not in workflow.connections:
+                self._hide_connection(event.connection)
+        elif isinstance(event, NodeAdded):
+            item = workflow.nodes.get(event.node_id)
+            if item is not None and item.id not in self._views:
+                self._add_view(item)
+                self._sync_node(item)
+                self._hint.setVisible(False)
+        elif isinstance(event, NodeRemoved):
+            if event.node_id in self._views and event.node_id not in workflow.nodes:
+                self._remove_view(event.node_id)
+                self._hint.setVisible(not workflow.nodes)
+        elif isinstance(event, LabelChanged):
+            item = workflow.nodes.get(event.node_id)
+            if item is not None and item.id in self._views:
+                self._set_label(self._views[item.id], item.label)
+                self._show_facts(item)  # the tooltip names it
+        elif isinstance(event, NodeMoved):
+            item = workflow.nodes.get(event.node_id)
+            if item is not None and item.id in self._views:
+                self._place(self._views[item.id], item)
+
     # -- core events (already on the GUI thread) ---------------------------------------------
+    def _on_edit(self, event: object) -> None:
+        if not self._syncing:
+            self._apply_edit(event)
+
     def _on_event(self, event: object) -> None:
         if isinstance(event, NodeStateChanged):
             item = self.document.workflow.nodes.get(event.node_id)
             if item is not None and event.node_id in self._views:
-                self._sync_node(item)
+                self._show_facts(item)
         elif isinstance(event, NodeProgress):
             view = self._item(event.node_id)
             if view is not None:

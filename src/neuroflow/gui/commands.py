@@ -1,9 +1,10 @@
 """Undoable edits of the core workflow, one QUndoCommand per user action.
 
 Every command changes the :class:`~neuroflow.core.workflow.Workflow` through its public methods
-(so the graph invariants and the downstream reset hold) and restores the exact previous state on
-undo - same node ids, same instances (hence the same settings), same order of nodes and
-connections - so that save -> undo -> save gives the same file. ``apply`` runs once when the
+only (so the graph invariants, the downstream reset and the change events hold; nothing here
+touches the workflow's containers) and restores the exact previous state on undo - same node
+ids, same instances (hence the same settings), same order of nodes and connections, put back at
+their old places with ``index`` - so that save -> undo -> save gives the same file. ``apply`` runs once when the
 user acts and may refuse by raising a :class:`~neuroflow.core.errors.NeuroFlowError` *before*
 anything is pushed; it leaves the workflow unchanged when it raises.
 """
@@ -17,8 +18,7 @@ from typing import Any
 
 from PySide6.QtGui import QUndoCommand
 
-from neuroflow.core.errors import ConnectionRefused
-from neuroflow.core.node import MissingNode, Node
+from neuroflow.core.node import Node
 from neuroflow.core.workflow import Connection, Workflow
 
 
@@ -54,33 +54,6 @@ class EditCommand(QUndoCommand):
         self.notify()
 
 
-# -- helpers that restore exact positions in the workflow's containers ----------------------------
-def insert_connection(workflow: Workflow, index: int, connection: Connection) -> None:
-    """Put back a previously valid connection at its old place in the list."""
-    workflow.connections.insert(min(index, len(workflow.connections)), connection)
-    workflow.reset(connection.target)
-
-
-def restore_node_order(workflow: Workflow, order: list[str]) -> None:
-    """Reorder ``workflow.nodes`` so ids listed in ``order`` come in that order."""
-    known = [nid for nid in order if nid in workflow.nodes]
-    rest = [nid for nid in workflow.nodes if nid not in set(known)]
-    workflow.nodes = {nid: workflow.nodes[nid] for nid in known + rest}
-
-
-def connect_any(workflow: Workflow, connection: Connection) -> None:
-    """Connect, keeping the wiring of a missing node (whose ports are unknown) as loading does."""
-    c = connection
-    try:
-        workflow.connect(c.source, c.source_port, c.target, c.target_port)
-    except ConnectionRefused:
-        ends = (workflow.nodes.get(c.source), workflow.nodes.get(c.target))
-        if any(item is not None and isinstance(item.node, MissingNode) for item in ends):
-            workflow.connections.append(c)
-            return
-        raise
-
-
 @dataclass
 class NodeRecord:
     """Everything needed to put a node back exactly as it was."""
@@ -110,8 +83,8 @@ class AddNodes(EditCommand):
                     workflow.add_node(record.node, label=record.label, node_id=record.id,
                                       position=record.position)
                     added.append(record.id)
-                for connection in self.connections:
-                    connect_any(workflow, connection)
+                for c in self.connections:
+                    workflow.connect_any(c.source, c.source_port, c.target, c.target_port)
         except Exception:
             with workflow.bulk_edit():
                 for node_id in reversed(added):
@@ -130,12 +103,14 @@ class RemoveNodes(EditCommand):
     def __init__(self, workflow: Workflow, notify: Callable[[], None], node_ids: list[str], text: str) -> None:
         super().__init__(workflow, notify, text)
         wanted = set(node_ids)
-        self.order = list(workflow.nodes)
-        self.records = [
-            NodeRecord(nid, item.node, item.label, item.position)
-            for nid, item in workflow.nodes.items()
+        #: (place in the node order, node) and (place in the connection order, wire), ascending,
+        #: so that putting them back one by one at those places gives the old order exactly.
+        self.placed = [
+            (index, NodeRecord(nid, item.node, item.label, item.position))
+            for index, (nid, item) in enumerate(workflow.nodes.items())
             if nid in wanted
         ]
+        self.records = [record for _, record in self.placed]
         self.wires = [(i, c) for i, c in enumerate(workflow.connections) if {c.source, c.target} & wanted]
 
     def apply(self) -> None:
@@ -146,11 +121,16 @@ class RemoveNodes(EditCommand):
     def revert(self) -> None:
         workflow = self.workflow
         with workflow.bulk_edit():
-            for record in self.records:
-                workflow.add_node(record.node, label=record.label, node_id=record.id, position=record.position)
-            restore_node_order(workflow, self.order)
-            for index, connection in self.wires:
-                insert_connection(workflow, index, connection)
+            for index, record in self.placed:
+                workflow.add_node(record.node, label=record.label, node_id=record.id,
+                                  position=record.position, index=index)
+            _put_back(workflow, self.wires)
+
+
+def _put_back(workflow: Workflow, wires: list[tuple[int, Connection]]) -> None:
+    """Reconnect previously valid wires at their old places (a missing node's included)."""
+    for index, c in sorted(wires, key=lambda wire: wire[0]):
+        workflow.connect_any(c.source, c.source_port, c.target, c.target_port, index=index)
 
 
 class Rewire(EditCommand):
@@ -178,8 +158,7 @@ class Rewire(EditCommand):
             except Exception:
                 for connection in reversed(added):
                     workflow.disconnect(connection)
-                for index, connection in self.removed_at:
-                    insert_connection(workflow, index, connection)
+                _put_back(workflow, self.removed_at)
                 raise
 
     def revert(self) -> None:
@@ -187,8 +166,7 @@ class Rewire(EditCommand):
         with workflow.bulk_edit():
             for connection in reversed(self.add):
                 workflow.disconnect(connection)
-            for index, connection in self.removed_at:
-                insert_connection(workflow, index, connection)
+            _put_back(workflow, self.removed_at)
 
 
 class SetSetting(EditCommand):
@@ -256,11 +234,11 @@ class MoveNodes(EditCommand):
 
     def apply(self) -> None:
         for node_id, (_, new) in self.moves.items():
-            self.workflow.nodes[node_id].position = new
+            self.workflow.move_node(node_id, new)
 
     def revert(self) -> None:
         for node_id, (old, _) in self.moves.items():
-            self.workflow.nodes[node_id].position = old
+            self.workflow.move_node(node_id, old)
 
 
 class ReplaceNodes(EditCommand):

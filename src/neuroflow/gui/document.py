@@ -3,7 +3,9 @@
 Everything that edits the workflow goes through a :class:`Document` method, which wraps the
 edit in an undoable command (:mod:`neuroflow.gui.commands`) or refuses it with a one-line reason
 (``refused`` signal). Views never edit the workflow themselves; they listen to ``changed``
-(after every edit, undo and redo), ``workflow_replaced`` (new/open) and ``core_event`` (the core's
+(once after every edit, undo and redo), ``edited`` (each item an edit changed, as it changes:
+the workflow's :class:`~neuroflow.core.events.WorkflowEdit` events, for views that update one
+item at a time), ``workflow_replaced`` (new/open) and ``core_event`` (the core's execution
 events, delivered on the GUI thread whatever thread executed the node).
 """
 
@@ -21,6 +23,7 @@ from PySide6.QtGui import QUndoStack
 
 from neuroflow.core import fileformat
 from neuroflow.core.errors import NeuroFlowError, SettingError
+from neuroflow.core.events import WorkflowEdit
 from neuroflow.core.registry import Registry, default_registry
 from neuroflow.core.workflow import Connection, Workflow
 
@@ -90,8 +93,11 @@ class Document(QObject):
 
     changed = Signal()
     workflow_replaced = Signal()
-    #: Every core event (:mod:`neuroflow.core.events`), delivered on the GUI thread.
+    #: Every core event (:mod:`neuroflow.core.events`) but edits, delivered on the GUI thread.
     core_event = Signal(object)
+    #: Every edit event (:class:`~neuroflow.core.events.WorkflowEdit`), at once: an edit of a
+    #: large network sends hundreds, so they skip the queue and the views that do not want them.
+    edited = Signal(object)
     #: An edit was refused: (one-line reason, node id or "").
     refused = Signal(str, str)
     locked_changed = Signal(bool)
@@ -104,9 +110,10 @@ class Document(QObject):
         self.path: Path | None = None
         self._locked = False
         self._pump = EventPump(self)
-        self._pump.delivered.connect(self.core_event)
+        self._pump.delivered.connect(self._deliver)
+        self._gui_thread = threading.get_ident()  # a document lives on the thread that made it
         self.workflow = Workflow(self.registry)
-        self.workflow.subscribe(self._pump.post)
+        self.workflow.subscribe(self._listen)
 
     # -- state ---------------------------------------------------------------------------------
     @property
@@ -126,6 +133,16 @@ class Document(QObject):
     @property
     def title(self) -> str:
         return self.path.name if self.path else "Untitled"
+
+    def _listen(self, event: object) -> None:
+        """The workflow's listener: edits made on the GUI thread go straight to ``edited``."""
+        if isinstance(event, WorkflowEdit) and threading.get_ident() == self._gui_thread:
+            self.edited.emit(event)
+        else:
+            self._pump.post(event)
+
+    def _deliver(self, event: object) -> None:
+        (self.edited if isinstance(event, WorkflowEdit) else self.core_event).emit(event)
 
     def _notify(self) -> None:
         self.changed.emit()
@@ -148,9 +165,9 @@ class Document(QObject):
 
     # -- files ---------------------------------------------------------------------------------
     def _replace(self, workflow: Workflow, path: Path | None) -> None:
-        self.workflow.unsubscribe(self._pump.post)
+        self.workflow.unsubscribe(self._listen)
         self.workflow = workflow
-        workflow.subscribe(self._pump.post)
+        workflow.subscribe(self._listen)
         self.path = path
         self.undo_stack.clear()
         self.undo_stack.setClean()

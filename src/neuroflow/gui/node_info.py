@@ -9,6 +9,7 @@ the canvas paints these strings and the tests read them.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import PurePath
 
 from neuroflow.core.block import BlockNode
@@ -39,7 +40,13 @@ def format_count(value: int) -> str:
 def network_lines(spec: NetworkSpec) -> list[str]:
     """Output shape and the parameter count of the network's last layer."""
     last = spec.by_id[spec.output]
-    return [f"out {format_shape(spec.shape)}", f"{format_count(last.params)} params"]
+    return list(_network_lines(last.output_shape, last.params))
+
+
+@lru_cache(maxsize=4096)
+def _network_lines(shape: tuple[int, ...], params: int) -> tuple[str, str]:
+    # An edit re-describes every layer after it; most keep their shape and parameter count.
+    return f"out {format_shape(shape)}", f"{format_count(params)} params"
 
 
 def _result_line(item: WorkflowNode) -> str | None:
@@ -108,18 +115,20 @@ def _spec_lines(item: WorkflowNode) -> list[str]:
 
 def summarize(item: WorkflowNode) -> NodeSummary:
     """The footer lines and tooltip for ``item`` in its current state."""
-    lines: tuple[str, ...]
+    return NodeSummary(lines=footer_lines(item), tooltip=tooltip_html(item))
+
+
+def footer_lines(item: WorkflowNode) -> tuple[str, ...]:
+    """The footer lines alone (the canvas builds a tooltip only when one is shown)."""
     if isinstance(item.node, MissingNode):
-        lines = (f"'{item.node.missing_type}'", "is not installed")
-    elif item.state is NodeState.NOT_CONFIGURED:
-        lines = (item.message or "not configured",)
-    else:
-        found = _spec_lines(item)
-        result = _result_line(item) if item.state is NodeState.EXECUTED else None
-        if result and not isinstance(item.specs.get("network"), NetworkSpec):
-            found = [result, *[line for line in found if line != result][:1]]
-        lines = tuple(found)
-    return NodeSummary(lines=tuple(lines), tooltip=tooltip_html(item))
+        return (f"'{item.node.missing_type}'", "is not installed")
+    if item.state is NodeState.NOT_CONFIGURED:
+        return (item.message or "not configured",)
+    found = _spec_lines(item)
+    result = _result_line(item) if item.state is NodeState.EXECUTED else None
+    if result and not isinstance(item.specs.get("network"), NetworkSpec):
+        found = [result, *[line for line in found if line != result][:1]]
+    return tuple(found)
 
 
 def _escape(text: str) -> str:

@@ -13,6 +13,10 @@ read, and every other core event, which reach the views through the document as 
   worker.
 * ``forget`` drops results after a reset; ``restart`` (reset all, another workflow, closing)
   ends the worker, which gives all of its memory back, and starts a fresh one ahead of time.
+* Results a settings edit put aside for its undo (:mod:`neuroflow.core.stash`) stay valid as
+  long as the worker still holds them: it keeps the results of its last run until the next run
+  request, whose fingerprints they match again after the undo. So the editor drops that stash
+  when a run starts or the worker is lost, and an undo never shows results the worker lacks.
 """
 
 from __future__ import annotations
@@ -108,6 +112,10 @@ class Runner(QObject):
             return False
         client = self._ensure_worker()
         self._workflow = workflow
+        # The worker lets go of every result the editor does not show as executed (the results
+        # a settings edit put aside for its undo among them), so the editor lets go of them too:
+        # an undo after this run re-executes instead of showing results that no longer exist.
+        workflow.discard_stash()
         executed = [nid for nid, item in workflow.nodes.items()
                     if item.state is NodeState.EXECUTED and item.outputs is not None]
         folder = str(workflow.folder) if workflow.folder is not None else None
@@ -194,6 +202,7 @@ class Runner(QObject):
         workflow = self._workflow
         if workflow is None:
             return failed
+        workflow.discard_stash()  # what it put aside for undo lived in the worker too
         for nid, item in workflow.nodes.items():
             if item.state is NodeState.EXECUTING:
                 if running_message:

@@ -20,7 +20,7 @@ import sys
 import threading
 from typing import Any
 
-from neuroflow.core.events import NodeState, NodeStateChanged
+from neuroflow.core.events import NodeState, NodeStateChanged, WorkflowEdit
 from neuroflow.core.node import CancelToken
 
 from .protocol import fingerprints, lighten, resolve_images
@@ -158,6 +158,8 @@ class Server:
         self.workflow = None  # results not carried over are freed with the old workflow
 
     def _forward(self, event: Any) -> None:
+        if isinstance(event, WorkflowEdit):
+            return  # about this process's copy of the workflow; the editor's copy has its own
         if isinstance(event, NodeStateChanged):
             outputs, seconds = None, 0.0
             if event.state is NodeState.EXECUTED and self.workflow is not None:
