@@ -44,7 +44,7 @@ def test_collapse_draws_one_block_with_its_facts_and_undo_restores_the_layers(wi
     assert (block_id, "network", "dropout1", "network") in shown["connections"]
     assert shown["connections"] == shown["model_connections"]
     # the network after the block is unchanged: same output shape and total downstream
-    assert "331,754" in canvas.node_view("output").tooltip_html
+    assert "331,754" in canvas.node_view("output").toolTip()
     assert doc.undo_stack.undoText() == "Collapse 5 nodes to a block"
     window.act["undo"].trigger()
     assert text_of(window) == before
