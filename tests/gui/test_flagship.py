@@ -131,7 +131,7 @@ def test_stop_button_ends_training_and_keeps_the_model(flagship, run, qtbot):
     assert trained.stop_reason.startswith("stopped by user during epoch 1, after ")
     assert trained.stop_reason.endswith("batches (not counted as an epoch)")
     assert all(values == [] for values in trained.history.values())
-    assert monitor.status_label.text() == f"Training ended after 0 epochs: {trained.stop_reason}"
+    assert monitor.status_label.text() == f"Training ended after 0 epochs: {trained.stop_reason} · CPU, float32"
     assert 3 <= monitor.batch_progress.value() < monitor.batch_progress.maximum()
     assert monitor.epoch_progress.text().endswith("(part)")
     assert doc.workflow.nodes["scorer"].state is NodeState.EXECUTED

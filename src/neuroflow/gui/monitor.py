@@ -572,6 +572,7 @@ class TrainingMonitor(QWidget):
         self._timer.stop()
         self._training = False
         self._node_id = None
+        self._where = ""  # the devices and precision of the run, kept in the final status
         self.stop_button.setEnabled(False)
         self.stop_button.setText("Stop training")
         self._history = {}
@@ -707,7 +708,7 @@ class TrainingMonitor(QWidget):
         self._batches = max(1, event.batches_per_epoch)
         self._epoch, self._batch = 1, 0
         self._started_at = self._clock()
-        where = device_text(event)
+        where = self._where = device_text(event)
         self._status = f"Training {self._describe_node(event.node_id)} on {event.samples:,} images" + (
             f" · {where}" if where else "")
         self.status_label.setToolTip(where)
@@ -768,7 +769,8 @@ class TrainingMonitor(QWidget):
         # A stop or cancel during an epoch: the bars stay where it stopped, that epoch unrecorded.
         self._epochs_done = epochs
         self._partial = self._epoch > epochs and self._batch < self._batches
-        self._finish(f"Training ended after {epochs} epoch{'s' if epochs != 1 else ''}: {event.reason}")
+        self._finish(f"Training ended after {epochs} epoch{'s' if epochs != 1 else ''}: {event.reason}"
+                     + (f" · {self._where}" if self._where else ""))
 
     def _on_node_state_changed(self, event: NodeStateChanged) -> None:
         if not self._training or event.node_id != self._node_id:
