@@ -202,7 +202,13 @@ def test_arranging_near_the_edge_of_the_canvas_keeps_positions_a_file_can_hold(t
     assert fileformat.load(tmp_path / "edge.workflow", toy_registry()).nodes["sum"].position == positions["sum"]
 
 
-@pytest.mark.parametrize("path", sorted(WORKFLOWS.glob("*.workflow")), ids=lambda p: p.stem)
+#: Laid out in three rows of Arrange by tools/make_reference_workflows.py, to fit the editor at
+#: 100% zoom (tests/test_reference_workflows.py checks those rows).
+IN_ROWS = {"best_mnist_cnn", "keras_example_cnn"}
+
+
+@pytest.mark.parametrize("path", [path for path in sorted(WORKFLOWS.glob("*.workflow")) if path.stem not in IN_ROWS],
+                         ids=lambda p: p.stem)
 def test_the_shipped_workflows_are_laid_out_by_arrange(path: Path) -> None:
     workflow = fileformat.load(path, strict=False)
     expected = arrange_workflow(workflow, origin=(0.0, 0.0))

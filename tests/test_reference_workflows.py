@@ -85,6 +85,12 @@ REFERENCES: dict[str, tuple[str, Callable[[Any], list[Any]], tuple[str, float, s
     "best_mnist_cnn": ("digits", _best, ("adam", 0.0005, "constant", 12, 128, CCE)),
 }
 NAMES = list(REFERENCES)
+#: The workflows whose repeated layer groups are blocks, and the blocks' labels in network order.
+BLOCKED = {
+    "best_mnist_cnn": ["Stage 1: 2x Conv 32", "Stage 2: 2x Conv 64", "Classifier: Dense 256"],
+    "keras_example_cnn": ["Features: Conv 32, 64", "Classifier: Dense 128"],
+}
+BLOCK_TYPE = "neuroflow.blocks.block"
 
 
 def path_of(name: str) -> Path:
@@ -152,18 +158,25 @@ def test_save_load_save_is_byte_identical(name: str, tmp_path: Path) -> None:
     assert copy.read_bytes() == path_of(name).read_bytes()
 
 
-@pytest.mark.parametrize("name", NAMES)
+def network_row(data: dict[str, Any]) -> list[str]:
+    """The top-level nodes from ``input`` along the network wires to the learner (included)."""
+    chain, links = ["input"], {c["from"].split(".")[0]: c["to"].split(".")[0] for c in data["connections"]
+                               if c["from"].endswith(".network")}
+    while chain[-1] in links:
+        chain.append(links[chain[-1]])
+    return chain
+
+
+@pytest.mark.parametrize("name", [name for name in NAMES if name not in BLOCKED])
 def test_flagship_ids_and_a_tidy_left_to_right_layout(name: str) -> None:
     data = json.loads(path_of(name).read_text())
     nodes = {node["id"]: node for node in data["nodes"]}
     layout = {key: tuple(value) for key, value in data["layout"].items()}
     assert FLAGSHIP_IDS <= set(nodes) and set(layout) == set(nodes)
+    assert not any(node["type"] == BLOCK_TYPE for node in data["nodes"])
     # laid out by Arrange: the network is one straight row from "input", read left to right, with
     # the readers in the first column, the data rows below and the learning nodes on the right
-    chain, links = ["input"], {c["from"].split(".")[0]: c["to"].split(".")[0] for c in data["connections"]
-                               if c["from"].endswith(".network")}
-    while chain[-1] in links:
-        chain.append(links[chain[-1]])
+    chain = network_row(data)
     assert chain[-1] == "learner"
     network = chain[:-1]
     for before, after in zip(network, network[1:], strict=False):
@@ -186,6 +199,52 @@ def test_flagship_ids_and_a_tidy_left_to_right_layout(name: str) -> None:
     assert nodes["writer"]["settings"]["path"] == f"out/{name}.keras"
     assert nodes["train_reader"]["settings"]["data_folder"] == ""
     assert nodes["train_reader"]["settings"]["dataset"] == REFERENCES[name][0]
+
+
+@pytest.mark.parametrize("name", BLOCKED)
+def test_the_larger_networks_are_blocks_in_three_rows_that_fit_the_editor(name: str) -> None:
+    data = json.loads(path_of(name).read_text())
+    nodes = {node["id"]: node for node in data["nodes"]}
+    layout = {key: tuple(value) for key, value in data["layout"].items()}
+    assert FLAGSHIP_IDS <= set(nodes) and set(layout) == set(nodes)
+    chain = network_row(data)
+    assert chain[-1] == "learner"
+    network = chain[:-1]
+    blocks = [nid for nid in network if nodes[nid]["type"] == BLOCK_TYPE]
+    assert [nodes[nid]["label"] for nid in blocks] == BLOCKED[name]
+    assert len(nodes) == 12  # 26 and 20 nodes before: the repeated layer groups are blocks
+    # three rows in four shared columns: the network; training; scoring
+    rows = [network, ["train_reader", "train_norm", "learner", "writer"],
+            ["test_reader", "test_norm", "executor", "scorer"]]
+    columns = sorted({x for x, _ in layout.values()})
+    assert len(columns) == 4 and columns[0] == 0.0
+    assert all(b - a >= 240 for a, b in zip(columns, columns[1:], strict=False))
+    for row in rows:
+        assert [layout[nid][0] for nid in row] == columns[:len(row)], row
+    first = [min(layout[nid][1] for nid in row) for row in rows]  # top of a row's highest node
+    last = [max(layout[nid][1] for nid in row) for row in rows]  # and of its lowest
+    assert {layout[nid][1] for nid in network} == {0.0}  # one straight row
+    # rows apart by a node's height (110; the learner, with three inputs, 156) and more
+    assert first[1] - last[0] >= 110 + 20 and first[2] - layout["learner"][1] >= 156
+    # within the canvas of a 1600 x 1000 editor window at 100% zoom (about 1100 x 500 scene pixels)
+    assert columns[-1] + 240 <= 1100 and last[2] + 120 <= 500
+
+
+@pytest.mark.parametrize("name", BLOCKED)
+def test_blocks_configure_to_the_network_of_their_expanded_layers(name: str) -> None:
+    from neuroflow.core.block_edits import expand
+
+    blocked = fileformat.load(path_of(name))
+    flat = fileformat.load(path_of(name))
+    for node_id in [nid for nid, item in flat.nodes.items() if item.type_id == BLOCK_TYPE]:
+        expand(flat, node_id)
+    assert not any(item.type_id == BLOCK_TYPE for item in flat.nodes.values())
+    assert blocked.configure() == {} and flat.configure() == {}
+    before = blocked.nodes[blocked.incoming("learner")["network"].source].specs["network"]
+    after = flat.nodes[flat.incoming("learner")["network"].source].specs["network"]
+    assert before.total_params == after.total_params == article_params(name)
+    assert [(layer.class_name, layer.config, layer.output_shape, layer.params) for layer in before.layers] == \
+           [(layer.class_name, layer.config, layer.output_shape, layer.params) for layer in after.layers]
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -25,7 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from neuroflow.core import fileformat
-from neuroflow.core.layout import arrange_workflow
+from neuroflow.core.block import MARKER_GAP, BlockNode
+from neuroflow.core.block_edits import collapse
+from neuroflow.core.layout import Spacing, arrange_workflow, default_size
 from neuroflow.core.workflow import Workflow
 
 REPO = Path(__file__).resolve().parents[1]
@@ -43,6 +45,15 @@ class Layer:
 
 
 @dataclass(frozen=True)
+class Group:
+    """Layers drawn as one block: the block's node id, its label and the ids of its layers."""
+
+    id: str
+    label: str
+    layers: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Reference:
     """One reference workflow: the file name, the dataset, the network and how it is trained."""
 
@@ -50,6 +61,8 @@ class Reference:
     dataset: str  # "digits" or "fashion"
     layers: tuple[Layer, ...]
     learner: Mapping[str, Any]
+    #: Runs of consecutive layers shown as one block each (the layers keep their ids inside).
+    blocks: tuple[Group, ...] = ()
 
     @property
     def file(self) -> str:
@@ -132,6 +145,8 @@ REFERENCES: tuple[Reference, ...] = (
          conv("conv1", 32, 3), conv("conv2", 64, 3), max_pool("pool"), dropout("dropout1", 0.25),
          FLATTEN, dense("dense", 128, "relu"), dropout("dropout2", 0.5), OUTPUT),
         learner("adam", 0.001, epochs=15, batch_size=128, lr_schedule="cosine"),
+        (Group("features", "Features: Conv 32, 64", ("conv1", "conv2", "pool", "dropout1")),
+         Group("classifier", "Classifier: Dense 128", ("flatten", "dense", "dropout2", "output"))),
     ),
     # Keras's first dense network on flattened MNIST: RMSprop, batch 128 (97.75% after 5 epochs).
     Reference(
@@ -155,6 +170,9 @@ REFERENCES: tuple[Reference, ...] = (
          max_pool("pool2"), dropout("dropout2", 0.25),
          FLATTEN, dense("dense", 256, "relu"), batch_norm("bn5"), dropout("dropout3", 0.5), OUTPUT),
         learner("adam", 0.0005, epochs=12, batch_size=128),
+        (Group("stage1", "Stage 1: 2x Conv 32", ("conv1", "bn1", "conv2", "bn2", "pool1", "dropout1")),
+         Group("stage2", "Stage 2: 2x Conv 64", ("conv3", "bn3", "conv4", "bn4", "pool2", "dropout2")),
+         Group("classifier", "Classifier: Dense 256", ("flatten", "dense", "bn5", "dropout3", "output"))),
     ),
 )
 BY_NAME = {reference.name: reference for reference in REFERENCES}
@@ -200,9 +218,72 @@ def build(reference: Reference) -> Workflow:
         workflow.connect("test_norm", "data", "executor", "images")
         workflow.connect("executor", "predictions", "scorer", "predictions")
         workflow.connect("learner", "model", "writer", "model")
-    for node_id, position in arrange_workflow(workflow, origin=(0.0, 0.0)).items():
+    for group in reference.blocks:
+        collapse(workflow, group.layers, label=group.label, block_id=group.id)
+        arrange_inside(workflow.nodes[group.id].node)
+    positions = arrange_in_rows(workflow) if reference.blocks else arrange_workflow(workflow, origin=(0.0, 0.0))
+    for node_id, position in positions.items():
         workflow.nodes[node_id].position = position
     return workflow
+
+
+def arrange_inside(block: BlockNode) -> None:
+    """Lay out a block's inside as Arrange would, its first layer where the block sits (the
+    input markers one column to the left), so Expand Block puts the layers in a row from there."""
+    graph = block.graph
+    for node_id, position in arrange_workflow(graph, origin=(-MARKER_GAP, 0.0)).items():
+        graph.nodes[node_id].position = position
+
+
+def network_chain(workflow: Workflow) -> list[str]:
+    """The top-level network nodes from ``input`` to the node feeding the learner."""
+    chain = ["input"]
+    while True:
+        following = [c.target for c in workflow.outgoing(chain[-1]) if c.source_port == "network"]
+        if not following or following[0] == "learner":
+            return chain
+        chain.append(following[0])
+
+
+#: Nodes the editor draws wider than the layout's default 200 pixels (long port names or
+#: titles), so that the rows' shared columns leave a clear gap after them.
+WIDE = {"learner": 260.0, "executor": 240.0}
+BLOCK_WIDTH = 240.0
+#: Columns closer than Arrange's default, so that three rows of four fit the editor at 100%.
+ROW_SPACING = Spacing(column_gap=50.0, row_gap=30.0)
+MODEL_WIRE_ROOM = 30.0
+
+
+def arrange_in_rows(workflow: Workflow) -> dict[str, tuple[float, float]]:
+    """Three rows, each laid out by Arrange, one under the other in shared columns: the network
+    (Input and its blocks), then training (reader, normalizer, learner, writer), then scoring
+    (reader, normalizer, executor, scorer).
+
+    Arrange on the whole workflow gives each node of the chain Input -> blocks -> learner ->
+    executor -> scorer a column of its own: seven columns, too wide for the editor of a
+    1600 x 1000 window at 100% zoom even with blocks. Three rows of four columns fit; two wires
+    turn back to reach the row below (the network into the learner, the trained model into
+    the executor)."""
+    rows = [network_chain(workflow), ["train_reader", "train_norm", "learner", "writer"],
+            ["test_reader", "test_norm", "executor", "scorer"]]
+    width = [ROW_SPACING.default_width] * max(len(row) for row in rows)
+    for row in rows:
+        for column, node_id in enumerate(row):
+            drawn = BLOCK_WIDTH if isinstance(workflow.nodes[node_id].node, BlockNode) else WIDE.get(node_id, 0.0)
+            width[column] = max(width[column], drawn)
+    positions: dict[str, tuple[float, float]] = {}
+    top = 0.0
+    for number, row in enumerate(rows):
+        if number == len(rows) - 1:  # room for the trained model's wire to curve back under the learner
+            top += MODEL_WIRE_ROOM
+        sizes = {}
+        for column, node_id in enumerate(row):
+            ports = max(len(workflow.nodes[node_id].node.inputs), 1)
+            sizes[node_id] = (width[column], default_size(ports, ROW_SPACING)[1])
+        placed = arrange_workflow(workflow, row, sizes, origin=(0.0, top), spacing=ROW_SPACING)
+        positions.update(placed)
+        top = max(placed[node_id][1] + sizes[node_id][1] for node_id in row) + ROW_SPACING.row_gap
+    return positions
 
 
 def fashion_folder() -> Path:

@@ -7,7 +7,8 @@ Usage::
 Starts the editor under Xvfb when there is no display and ``xvfb-run`` is installed (the real X11
 platform plugin, as on a desktop), and offscreen otherwise; opens workflows/mnist_cnn.workflow,
 trains it on a small sample, opens the Scorer's result view, selects the Network Learner so its
-settings show, and saves a PNG of the whole window. It warns when nodes overlap on the canvas
+settings show, and saves a PNG of the whole window. The canvas fits the workflow, but not below
+a readable zoom (``--min-zoom``): then it shows the workflow's right-hand end. It warns when nodes overlap on the canvas
 (a layout to fix in the workflow file). Nothing is written to the workflow file or to the
 user's editor settings.
 """
@@ -58,6 +59,35 @@ def overlapping_nodes(window: object) -> list[str]:
     ]
 
 
+def readable_zoom(window: object, minimum: float) -> None:
+    """Zoom in to ``minimum`` when the fitted workflow is smaller, keeping its right-hand end in
+    view: the flagship is one long row (Arrange), and fitted into the window its text is a few
+    pixels high; the end of the network, the learner, executor and scorer are what the shot is
+    about. Warns which nodes are then cut off."""
+    from PySide6.QtCore import QRectF
+    from PySide6.QtGui import QTransform
+
+    canvas = window.canvas  # type: ignore[attr-defined]
+    viewer = canvas.viewer
+    if viewer.transform().m11() >= minimum:
+        return
+    nodes = window.document.workflow.nodes  # type: ignore[attr-defined]
+    rects = {node_id: canvas.node_view(node_id).sceneBoundingRect() for node_id in nodes}
+    whole = QRectF()
+    for rect in rects.values():
+        whole = whole.united(rect)
+    viewport = viewer.viewport()
+    width, height = viewport.width() / minimum, viewport.height() / minimum
+    margin = 40.0
+    viewer.setTransform(QTransform.fromScale(minimum, minimum))
+    viewer.centerOn(whole.right() + margin - width / 2, whole.center().y())
+    shown = viewer.mapToScene(viewport.rect()).boundingRect()
+    cut = sorted(nodes[node_id].label for node_id, rect in rects.items() if not shown.contains(rect))
+    if cut:
+        print(f"zoomed to {minimum:g} (fitting needs {whole.width():.0f} x {whole.height():.0f} scene px, "
+              f"the canvas shows {width:.0f} x {height:.0f}); cut off on the left: {', '.join(cut)}", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
@@ -72,6 +102,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="override a setting before training, as 'neuroflow run --set' does (repeatable)")
     parser.add_argument("--select", default="", help="the node whose settings show (default: the learner)")
     parser.add_argument("--view", default="", help="the node whose result view shows (default: the scorer)")
+    parser.add_argument("--min-zoom", type=float, default=0.8,
+                        help="when fitting the whole workflow needs less zoom than this, show its right-hand "
+                             "part (network's end, learner, executor, scorer) at this zoom instead")
     options = parser.parse_args(argv)
 
     if not has_display() and options.xvfb == "auto" and not os.environ.get(UNDER_XVFB_ENV):
@@ -155,6 +188,7 @@ def main(argv: list[str] | None = None) -> int:
         window.open_view(scorer)
     window.canvas.select([])
     window.canvas.fit()
+    readable_zoom(window, options.min_zoom)
     if learner:
         window.canvas.select([learner])
     wait(600)

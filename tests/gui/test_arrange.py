@@ -11,6 +11,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtTest import QTest
 
+from neuroflow.core import fileformat
+from neuroflow.core.block import BlockNode
+from neuroflow.core.block_edits import expand
+
 pytestmark = pytest.mark.gui
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "workflows" / "keras_example_cnn.workflow"
@@ -19,9 +23,12 @@ CHAIN = ["input", "shift", "conv1", "conv2", "pool", "dropout1", "flatten", "den
 
 def scrambled(tmp_path: Path) -> Path:
     """The Keras example CNN with every node thrown somewhere in a small square, overlapping."""
-    data = json.loads(EXAMPLE.read_text())
+    workflow = fileformat.load(EXAMPLE)  # its blocks expanded: the layers one by one
+    for node_id in [nid for nid, item in workflow.nodes.items() if isinstance(item.node, BlockNode)]:
+        expand(workflow, node_id)
+    data = fileformat.to_dict(workflow)
     rng = random.Random(3)
-    data["layout"] = {nid: [float(rng.randrange(0, 400)), float(rng.randrange(0, 300))] for nid in data["layout"]}
+    data["layout"] = {nid: [float(rng.randrange(0, 400)), float(rng.randrange(0, 300))] for nid in sorted(data["layout"])}
     path = tmp_path / "scrambled.workflow"
     path.write_text(json.dumps(data))
     return path

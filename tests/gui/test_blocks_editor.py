@@ -10,11 +10,29 @@ from PySide6.QtCore import QPoint
 
 from neuroflow.core import fileformat
 from neuroflow.core.block import BlockNode
+from neuroflow.core.block_edits import expand
+from neuroflow.core.workflow import Workflow
 from neuroflow.gui import blocks
 from neuroflow.gui.mime import encode_library_block
 
 BEST = Path(__file__).resolve().parents[2] / "workflows" / "best_mnist_cnn.workflow"
 STEM = ["conv1", "bn1", "conv2", "bn2", "pool1"]
+
+
+def without_blocks(path: Path) -> Workflow:
+    """A shipped workflow with its blocks expanded: the plain layer nodes these tests select."""
+    workflow = fileformat.load(path)
+    for node_id in [nid for nid, item in workflow.nodes.items() if isinstance(item.node, BlockNode)]:
+        expand(workflow, node_id)
+    return workflow
+
+
+@pytest.fixture
+def best(tmp_path: Path) -> Path:
+    """The best MNIST CNN with its blocks expanded, as a file to open."""
+    path = tmp_path / "best_expanded.workflow"
+    fileformat.save(without_blocks(BEST), path)
+    return path
 
 
 @pytest.fixture(autouse=True)
@@ -28,8 +46,8 @@ def text_of(window) -> str:
     return fileformat.dumps(window.document.workflow)
 
 
-def test_collapse_draws_one_block_with_its_facts_and_undo_restores_the_layers(window):
-    assert window.open_file(BEST)
+def test_collapse_draws_one_block_with_its_facts_and_undo_restores_the_layers(window, best):
+    assert window.open_file(best)
     before = text_of(window)
     window.canvas.select(STEM)
     window.act["collapse_block"].trigger()
@@ -54,8 +72,8 @@ def test_collapse_draws_one_block_with_its_facts_and_undo_restores_the_layers(wi
     assert canvas.native_undo_count() == 0
 
 
-def test_expand_puts_the_layers_back_in_one_undoable_step(window):
-    assert window.open_file(BEST)
+def test_expand_puts_the_layers_back_in_one_undoable_step(window, best):
+    assert window.open_file(best)
     original = {nid: item.position for nid, item in window.document.workflow.nodes.items()}
     window.canvas.select(STEM)
     block_id = window.collapse_selection()
@@ -76,8 +94,8 @@ def test_expand_puts_the_layers_back_in_one_undoable_step(window):
     assert text_of(window) == collapsed
 
 
-def test_collapse_refuses_non_layer_nodes_in_one_line(window):
-    assert window.open_file(BEST)
+def test_collapse_refuses_non_layer_nodes_in_one_line(window, best):
+    assert window.open_file(best)
     before = text_of(window)
     refused = []
     window.document.refused.connect(lambda text, _node: refused.append(text))
@@ -88,8 +106,8 @@ def test_collapse_refuses_non_layer_nodes_in_one_line(window):
     assert text_of(window) == before
 
 
-def test_library_blocks_can_be_dropped_and_saved(window, user_blocks):
-    assert window.open_file(BEST)
+def test_library_blocks_can_be_dropped_and_saved(window, best, user_blocks):
+    assert window.open_file(best)
     names = [window.repository.library[key].name for key in window.repository.library]
     assert names == ["Conv-BN-ReLU", "Residual block", "Residual block (projection)", "Inception module"]
     window.canvas._on_data_dropped(encode_library_block("builtin:inception"), QPoint(300, 500))
@@ -112,8 +130,8 @@ def test_library_blocks_can_be_dropped_and_saved(window, user_blocks):
     assert again not in window.document.workflow.nodes
 
 
-def test_a_block_opens_to_edit_its_inside_as_one_step(window, qtbot):
-    assert window.open_file(BEST)
+def test_a_block_opens_to_edit_its_inside_as_one_step(window, best, qtbot):
+    assert window.open_file(best)
     window.canvas.select(STEM)
     block_id = window.collapse_selection()
     before = text_of(window)
@@ -134,8 +152,8 @@ def test_a_block_opens_to_edit_its_inside_as_one_step(window, qtbot):
     assert text_of(window) == before
 
 
-def test_double_click_opens_a_block(window, qtbot):
-    assert window.open_file(BEST)
+def test_double_click_opens_a_block(window, best, qtbot):
+    assert window.open_file(best)
     window.canvas.select(STEM)
     block_id = window.collapse_selection()
     opened = []
@@ -212,8 +230,8 @@ def test_a_block_with_two_inputs_draws_both_ports_and_keeps_them_when_edited(win
     assert ("b", "network", block_id, "in2") in window.canvas.snapshot()["connections"]
 
 
-def test_a_block_is_copied_and_pasted_with_its_inside(window):
-    assert window.open_file(BEST)
+def test_a_block_is_copied_and_pasted_with_its_inside(window, best):
+    assert window.open_file(best)
     window.canvas.select(STEM)
     block_id = window.collapse_selection()
     text = window.document.copy([block_id])
@@ -227,8 +245,8 @@ def test_a_block_is_copied_and_pasted_with_its_inside(window):
     assert window.canvas.snapshot()["nodes"][pasted[0]]["lines"] == ("out (4, 4, 32)", "18,752 params · 5 layers")
 
 
-def test_the_properties_of_a_block_list_its_layers(window):
-    assert window.open_file(BEST)
+def test_the_properties_of_a_block_list_its_layers(window, best):
+    assert window.open_file(best)
     window.canvas.select(STEM)
     window.collapse_selection()
     text = window.properties.description.text()

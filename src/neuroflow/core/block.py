@@ -171,11 +171,20 @@ class BlockNode(Node):
         return self.configure(inputs)
 
     def layer_params(self) -> int:
-        """The parameters of the block's own layers (not those of the network before it)."""
-        return sum(
-            sum(spec.by_id[spec.output].params for spec in item.specs.values() if isinstance(spec, NetworkSpec))
-            for item in self.layers()
-        )
+        """The parameters of the block's own layers (not those of the network before it),
+        those of blocks inside it included (a block's output layer is only its last one)."""
+        total = 0
+        for item in self.layers():
+            if isinstance(item.node, BlockNode):
+                total += item.node.layer_params()
+            else:
+                total += sum(spec.by_id[spec.output].params for spec in item.specs.values()
+                             if isinstance(spec, NetworkSpec))
+        return total
+
+    def layer_count(self) -> int:
+        """How many layer nodes the block holds, those inside blocks in it included."""
+        return sum(item.node.layer_count() if isinstance(item.node, BlockNode) else 1 for item in self.layers())
 
 
 # -- helpers --------------------------------------------------------------------------------------

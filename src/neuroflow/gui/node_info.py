@@ -89,8 +89,8 @@ def _range(bounds: tuple[float, float]) -> str:
 
 
 def block_lines(block: BlockNode, spec: NetworkSpec) -> list[str]:
-    """A block's output shape, and the parameters of all the layers inside it."""
-    count = len(block.layers())
+    """A block's output shape, and the parameters of all the layers inside it (blocks in it too)."""
+    count = block.layer_count()
     return [f"out {format_shape(spec.shape)}",
             f"{format_count(block.layer_params())} params · {count} layer{'s' if count != 1 else ''}"]
 
