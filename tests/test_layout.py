@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import random
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -202,14 +205,26 @@ def test_arranging_near_the_edge_of_the_canvas_keeps_positions_a_file_can_hold(t
     assert fileformat.load(tmp_path / "edge.workflow", toy_registry()).nodes["sum"].position == positions["sum"]
 
 
-#: Laid out in three rows of Arrange by tools/make_reference_workflows.py, to fit the editor at
-#: 100% zoom (tests/test_reference_workflows.py checks those rows).
-IN_ROWS = {"best_mnist_cnn", "keras_example_cnn"}
+#: Workflows with the flagship's node ids are laid out in rows of Arrange by
+#: tools/arrange_workflows.py and tools/make_reference_workflows.py, to read at a larger zoom
+#: (tests/test_reference_workflows.py checks those rows); any other by Arrange itself.
+FLAGSHIP_IDS = {"input", "learner", "executor", "scorer", "writer", "train_reader", "test_reader",
+                "train_norm", "test_norm"}
 
 
-@pytest.mark.parametrize("path", [path for path in sorted(WORKFLOWS.glob("*.workflow")) if path.stem not in IN_ROWS],
+def _in_rows(path: Path) -> bool:
+    return FLAGSHIP_IDS <= {node["id"] for node in json.loads(path.read_text())["nodes"]}
+
+
+@pytest.mark.parametrize("path", [path for path in sorted(WORKFLOWS.glob("*.workflow")) if not _in_rows(path)],
                          ids=lambda p: p.stem)
 def test_the_shipped_workflows_are_laid_out_by_arrange(path: Path) -> None:
     workflow = fileformat.load(path, strict=False)
     expected = arrange_workflow(workflow, origin=(0.0, 0.0))
     assert {nid: item.position for nid, item in workflow.nodes.items()} == expected
+
+
+def test_every_shipped_workflow_is_laid_out_as_the_tool_does() -> None:
+    tool = subprocess.run([sys.executable, str(WORKFLOWS.parent / "tools" / "arrange_workflows.py"), "--check"],
+                          capture_output=True, text=True)
+    assert tool.returncode == 0, tool.stderr

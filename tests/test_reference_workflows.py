@@ -174,8 +174,9 @@ def test_flagship_ids_and_a_tidy_left_to_right_layout(name: str) -> None:
     layout = {key: tuple(value) for key, value in data["layout"].items()}
     assert FLAGSHIP_IDS <= set(nodes) and set(layout) == set(nodes)
     assert not any(node["type"] == BLOCK_TYPE for node in data["nodes"])
-    # laid out by Arrange: the network is one straight row from "input", read left to right, with
-    # the readers in the first column, the data rows below and the learning nodes on the right
+    # laid out in rows (tools/make_reference_workflows.arrange_in_rows): the network one straight
+    # row from "input", read left to right; below it training (reader, normalizer, learner,
+    # writer) and scoring (reader, normalizer, executor, scorer), each a row in shared columns
     chain = network_row(data)
     assert chain[-1] == "learner"
     network = chain[:-1]
@@ -185,9 +186,10 @@ def test_flagship_ids_and_a_tidy_left_to_right_layout(name: str) -> None:
     assert layout["input"][0] == layout["train_reader"][0] == layout["test_reader"][0] == 0.0
     assert layout["input"][1] < layout["train_reader"][1] < layout["test_reader"][1]
     assert layout["train_norm"][1] == layout["train_reader"][1] < layout["test_norm"][1] == layout["test_reader"][1]
-    assert layout["learner"][0] > max(layout[nid][0] for nid in network)
-    assert layout["executor"][0] > layout["learner"][0] and layout["scorer"][0] > layout["executor"][0]
-    assert layout["writer"][0] > layout["learner"][0]
+    assert layout["learner"][0] == layout["executor"][0] > layout["train_norm"][0] == layout["test_norm"][0]
+    assert layout["writer"][0] == layout["scorer"][0] > layout["learner"][0]
+    assert layout["train_reader"][1] - 30 <= layout["learner"][1] < layout["test_reader"][1] - 30 <= layout["executor"][1]
+    assert layout["input"][1] < layout["learner"][1] and layout["writer"][1] == layout["learner"][1]
     # no two nodes overlap (the layout's node size: at most 200 x 156 scene pixels)
     points = list(layout.values())
     for i, (x1, y1) in enumerate(points):

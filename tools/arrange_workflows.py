@@ -1,4 +1,4 @@
-"""Lay out the shipped example workflows with the editor's Arrange (Ctrl+L), changing nothing else.
+"""Lay out the shipped example workflows with NeuroFlow's layout, changing nothing else.
 
 Each file is loaded and saved through NeuroFlow's own file format, so only the ``layout``
 section can change: nodes, settings and wiring come back byte for byte (the format is
@@ -26,20 +26,27 @@ from neuroflow.core.workflow import Workflow
 REPO = Path(__file__).resolve().parents[1]
 
 
+#: The node ids of the flagship's convention; workflows that follow it are laid out in rows.
+FLAGSHIP_IDS = {"input", "learner", "executor", "scorer", "writer", "train_reader", "test_reader",
+                "train_norm", "test_norm"}
+
+
 def lay_out(workflow: Workflow) -> Workflow:
-    """Give every node of ``workflow`` its arranged position, from (0, 0); returns it."""
-    for node_id, position in arrange_workflow(workflow, origin=(0.0, 0.0)).items():
-        workflow.nodes[node_id].position = position
+    """Give every node of ``workflow`` its arranged position, from (0, 0); returns it.
+
+    A workflow with the flagship's node ids gets the reference workflows' rows (the network on
+    top, training and scoring below: see ``make_reference_workflows.arrange_in_rows``), which
+    read at a larger zoom than one long row; any other gets Arrange as the editor does it."""
+    if FLAGSHIP_IDS <= set(workflow.nodes):
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from make_reference_workflows import arrange_in_rows
+
+        positions = arrange_in_rows(workflow)
+    else:
+        positions = arrange_workflow(workflow, origin=(0.0, 0.0))
+    for node_id, position in positions.items():
+        workflow.move_node(node_id, position)
     return workflow
-
-
-def laid_out_in_rows() -> set[str]:
-    """The reference workflows whose generator lays them out in rows of blocks, to fit the
-    editor at 100% zoom: left alone unless named (Arrange would make them one long row)."""
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from make_reference_workflows import REFERENCES
-
-    return {reference.file for reference in REFERENCES if reference.blocks}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -47,8 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("files", nargs="*", type=Path, help="workflow files (default: workflows/*.workflow)")
     parser.add_argument("--check", action="store_true", help="report files not laid out so, write nothing")
     options = parser.parse_args(argv)
-    files = options.files or [path for path in sorted((REPO / "workflows").glob("*.workflow"))
-                              if path.name not in laid_out_in_rows()]
+    files = options.files or sorted((REPO / "workflows").glob("*.workflow"))
     differing = []
     for path in files:
         try:

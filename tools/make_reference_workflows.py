@@ -221,9 +221,8 @@ def build(reference: Reference) -> Workflow:
     for group in reference.blocks:
         collapse(workflow, group.layers, label=group.label, block_id=group.id)
         arrange_inside(workflow.nodes[group.id].node)
-    positions = arrange_in_rows(workflow) if reference.blocks else arrange_workflow(workflow, origin=(0.0, 0.0))
-    for node_id, position in positions.items():
-        workflow.nodes[node_id].position = position
+    for node_id, position in arrange_in_rows(workflow).items():
+        workflow.move_node(node_id, position)
     return workflow
 
 
@@ -232,7 +231,7 @@ def arrange_inside(block: BlockNode) -> None:
     input markers one column to the left), so Expand Block puts the layers in a row from there."""
     graph = block.graph
     for node_id, position in arrange_workflow(graph, origin=(-MARKER_GAP, 0.0)).items():
-        graph.nodes[node_id].position = position
+        graph.move_node(node_id, position)
 
 
 def network_chain(workflow: Workflow) -> list[str]:
@@ -263,7 +262,8 @@ def arrange_in_rows(workflow: Workflow) -> dict[str, tuple[float, float]]:
     executor -> scorer a column of its own: seven columns, too wide for the editor of a
     1600 x 1000 window at 100% zoom even with blocks. Three rows of four columns fit; two wires
     turn back to reach the row below (the network into the learner, the trained model into
-    the executor)."""
+    the executor). The flagship and the other reference workflows, whose networks are plain
+    layers, use the same rows: the network on top, as wide as it is."""
     rows = [network_chain(workflow), ["train_reader", "train_norm", "learner", "writer"],
             ["test_reader", "test_norm", "executor", "scorer"]]
     width = [ROW_SPACING.default_width] * max(len(row) for row in rows)
