@@ -759,6 +759,22 @@ def test_replacing_a_wire_says_so_and_flashes_the_old_one(window, qtbot):
     canvas_matches_core(window)
 
 
+def test_a_fading_wire_ends_quietly_when_its_scene_goes(qtbot):
+    """A window closed while a replaced wire fades: the fading stops with the scene (it used to
+    go on and fail on the deleted item, in whichever test ran next)."""
+    from PySide6.QtCore import QPointF
+    from PySide6.QtWidgets import QGraphicsScene
+
+    from neuroflow.gui.wire_flash import FLASH_MS, flash_wire
+
+    scene = QGraphicsScene()
+    flash_wire(scene, QPointF(0, 0), QPointF(200, 50))
+    qtbot.wait(FLASH_MS // 4)
+    scene.deleteLater()
+    del scene
+    qtbot.wait(FLASH_MS)  # an exception in the event loop would fail this test
+
+
 def test_a_node_keeps_its_width_whatever_its_status_says(window):
     """Ports must not move under the mouse: a warning or a configured shape never resizes a node."""
     doc = window.document
