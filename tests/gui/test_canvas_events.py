@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import random
 
+import canvas_probe as probe
 import pytest
 
 from neuroflow.core.events import NodeState
@@ -28,7 +29,7 @@ KINDS = ("input", "flatten", "dense", "dropout", "add", "activation")
 def assert_canvas_shows_model(window) -> None:
     """Everything the canvas shows, item by item, equals what the core workflow holds."""
     workflow, canvas = window.document.workflow, window.canvas
-    snap = canvas.snapshot()
+    snap = probe.snapshot(canvas)
     assert set(snap["nodes"]) == set(workflow.nodes)
     for node_id, shown in snap["nodes"].items():
         item = workflow.nodes[node_id]
@@ -44,7 +45,7 @@ def assert_canvas_shows_model(window) -> None:
     pipes = [p for p in canvas.graph.scene().items() if type(p).__name__ == "PipeItem" and p.isVisible()
              and p.input_port is not None and p.output_port is not None]
     assert len(pipes) == len(wires)  # no stray pipe items left on screen
-    assert canvas.native_undo_count() == 0
+    assert probe.native_undo_count(canvas) == 0
 
 
 def open_with_missing_node(window, tmp_path) -> None:
@@ -150,8 +151,8 @@ def test_a_refused_gesture_is_undone_on_the_canvas(window):
     doc = window.document
     a = doc.add_node(LAYER + "input", (0, 0))
     flat = doc.add_node(LAYER + "flatten", (300, 0))
-    window.canvas.simulate_connect(a, "network", flat, "network")
-    window.canvas.simulate_connect(flat, "network", flat, "network")  # a cycle: refused
+    probe.simulate_connect(window.canvas, a, "network", flat, "network")
+    probe.simulate_connect(window.canvas, flat, "network", flat, "network")  # a cycle: refused
     assert list(doc.workflow.connections) == [Connection(a, "network", flat, "network")]
     assert_canvas_shows_model(window)
 

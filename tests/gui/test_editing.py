@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 
+import canvas_probe as probe
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QGuiApplication
@@ -26,7 +27,7 @@ INPUT, FLATTEN, DENSE = "neuroflow.layers.input", "neuroflow.layers.flatten", "n
 
 def canvas_matches_core(window) -> None:
     """The invariant behind everything: the canvas shows exactly the core workflow."""
-    workflow, snap = window.document.workflow, window.canvas.snapshot()
+    workflow, snap = window.document.workflow, probe.snapshot(window.canvas)
     assert set(snap["nodes"]) == set(workflow.nodes)
     for node_id, shown in snap["nodes"].items():
         item = workflow.nodes[node_id]
@@ -37,7 +38,7 @@ def canvas_matches_core(window) -> None:
     wires = {(c.source, c.source_port, c.target, c.target_port) for c in workflow.connections}
     assert snap["connections"] == wires
     assert snap["model_connections"] == wires
-    assert window.canvas.native_undo_count() == 0
+    assert probe.native_undo_count(window.canvas) == 0
 
 
 def build_chain(window) -> tuple[str, str, str]:
@@ -47,8 +48,8 @@ def build_chain(window) -> tuple[str, str, str]:
     for index, type_id in enumerate((INPUT, FLATTEN, DENSE)):
         window.canvas._on_data_dropped(encode_node_type(type_id), QPoint(260 * index, 0))
         ids.append(window.canvas.selected_ids()[0])
-    window.canvas.simulate_connect(ids[0], "network", ids[1], "network")
-    window.canvas.simulate_connect(ids[1], "network", ids[2], "network")
+    probe.simulate_connect(window.canvas, ids[0], "network", ids[1], "network")
+    probe.simulate_connect(window.canvas, ids[1], "network", ids[2], "network")
     assert len(doc.workflow.connections) == 2
     return ids[0], ids[1], ids[2]
 
@@ -186,10 +187,10 @@ def test_incompatible_connection_is_refused_with_its_reason(window):
     doc = window.document
     reader = doc.add_node("neuroflow.data.mnist_reader", (0, 0))
     dense = doc.add_node(DENSE, (300, 0))
-    before = window.canvas.snapshot()
-    window.canvas.simulate_connect(reader, "data", dense, "network")
+    before = probe.snapshot(window.canvas)
+    probe.simulate_connect(window.canvas, reader, "data", dense, "network")
     assert doc.workflow.connections == []
-    assert window.canvas.snapshot()["connections"] == before["connections"] == set()
+    assert probe.snapshot(window.canvas)["connections"] == before["connections"] == set()
     reason = window.statusBar().currentMessage()
     assert "image dataset does not fit network" in reason
     assert any("does not fit" in m.text for m in window.messages.messages())
@@ -199,9 +200,9 @@ def test_incompatible_connection_is_refused_with_its_reason(window):
 def test_cycle_is_refused_and_the_previous_wire_comes_back(window):
     inp, flat, dense = build_chain(window)
     second = window.document.add_node(DENSE, (800, 0))
-    window.canvas.simulate_connect(dense, "network", second, "network")
+    probe.simulate_connect(window.canvas, dense, "network", second, "network")
     # Dragging second's output into flatten's input would replace input->flatten and make a cycle.
-    window.canvas.simulate_connect(second, "network", flat, "network")
+    probe.simulate_connect(window.canvas, second, "network", flat, "network")
     assert "cycle" in window.statusBar().currentMessage()
     wires = {(c.source, c.target) for c in window.document.workflow.connections}
     assert (inp, flat) in wires and (second, flat) not in wires
@@ -213,8 +214,8 @@ def test_dragging_into_a_connected_input_replaces_the_wire_in_one_undo_step(wind
     a = doc.add_node(INPUT, (0, 0))
     b = doc.add_node(INPUT, (0, 200))
     dense = doc.add_node(FLATTEN, (300, 0))
-    window.canvas.simulate_connect(a, "network", dense, "network")
-    window.canvas.simulate_connect(b, "network", dense, "network")
+    probe.simulate_connect(window.canvas, a, "network", dense, "network")
+    probe.simulate_connect(window.canvas, b, "network", dense, "network")
     assert [(c.source, c.target) for c in doc.workflow.connections] == [(b, dense)]
     doc.undo()
     assert [(c.source, c.target) for c in doc.workflow.connections] == [(a, dense)]
@@ -229,17 +230,17 @@ def test_undo_redo_of_add_connect_and_settings_keep_canvas_and_core_identical(wi
     spin(window, "units").setValue(10)
     steps = doc.undo_stack.count()
     assert steps == 3 + 2 + 1
-    snapshots = [window.canvas.snapshot()]
+    snapshots = [probe.snapshot(window.canvas)]
     for _ in range(steps):
         doc.undo()
         canvas_matches_core(window)
-        snapshots.append(window.canvas.snapshot())
+        snapshots.append(probe.snapshot(window.canvas))
     assert doc.workflow.nodes == {}
     for expected in reversed(snapshots[:-1]):
         doc.redo()
         canvas_matches_core(window)
-        assert window.canvas.snapshot()["nodes"].keys() == expected["nodes"].keys()
-        assert window.canvas.snapshot()["connections"] == expected["connections"]
+        assert probe.snapshot(window.canvas)["nodes"].keys() == expected["nodes"].keys()
+        assert probe.snapshot(window.canvas)["connections"] == expected["connections"]
     assert window.canvas.node_view(dense).lines == ("out (10)", "7,850 params")
     # The properties form follows undo too.
     doc.undo()
@@ -252,7 +253,7 @@ def test_what_executes_after_undo_is_the_undone_state(window, run):
     window.canvas.select([dense])
     spin(window, "units").setValue(10)
     extra = doc.add_node(DENSE, (800, 0))
-    window.canvas.simulate_connect(dense, "network", extra, "network")
+    probe.simulate_connect(window.canvas, dense, "network", extra, "network")
     doc.undo()  # connect
     doc.undo()  # add
     doc.undo()  # units 10 -> 100
@@ -355,10 +356,10 @@ def test_save_and_reopen_gives_the_same_canvas_and_settings(window, tmp_path):
     doc.set_label(dense, "Hidden layer")
     path = tmp_path / "roundtrip.workflow"
     window._save_to(path)
-    before = window.canvas.snapshot()
+    before = probe.snapshot(window.canvas)
     window.new_file()
     assert window.open_file(path)
-    after = window.canvas.snapshot()
+    after = probe.snapshot(window.canvas)
     assert after["nodes"] == before["nodes"]
     assert after["connections"] == before["connections"]
     settings = doc.workflow.nodes[dense].node.settings
@@ -379,7 +380,7 @@ def test_unknown_node_types_open_as_visible_missing_nodes_and_survive_saving(win
     path = tmp_path / "plugin.workflow"
     path.write_text(json.dumps(data))
     assert window.open_file(path)
-    shown = window.canvas.snapshot()
+    shown = probe.snapshot(window.canvas)
     assert shown["nodes"]["b"]["type"] == "missing"
     assert window.canvas.node_view("b").missing
     assert ("a", "network", "b", "network") in shown["connections"]
@@ -646,10 +647,10 @@ def test_dragging_a_wire_with_the_mouse_connects_and_refuses_like_the_core(windo
             QTest.mouseMove(port, start + (end - start) * step / 5)
         QTest.mouseRelease(port, Qt.MouseButton.LeftButton, pos=end)
 
-    drag(window.canvas.port_items(reader, "data", "out"), window.canvas.port_items(flat, "network", "in"))
+    drag(probe.port_items(window.canvas, reader, "data", "out"), probe.port_items(window.canvas, flat, "network", "in"))
     assert doc.workflow.connections == []
     assert "does not fit" in window.statusBar().currentMessage()
-    drag(window.canvas.port_items(inp, "network", "out"), window.canvas.port_items(flat, "network", "in"))
+    drag(probe.port_items(window.canvas, inp, "network", "out"), probe.port_items(window.canvas, flat, "network", "in"))
     assert [(c.source, c.target) for c in doc.workflow.connections] == [(inp, flat)]
     canvas_matches_core(window)
 
@@ -743,15 +744,15 @@ def test_replacing_a_wire_says_so_and_flashes_the_old_one(window, qtbot):
     b = doc.add_node(INPUT, (0, 200))
     flat = doc.add_node(FLATTEN, (300, 0))
     scene = window.canvas.viewer.scene()
-    window.canvas.simulate_connect(a, "network", flat, "network")
+    probe.simulate_connect(window.canvas, a, "network", flat, "network")
     assert "replaced" not in window.statusBar().currentMessage()
-    window.canvas.simulate_connect(b, "network", flat, "network")
+    probe.simulate_connect(window.canvas, b, "network", flat, "network")
     assert window.statusBar().currentMessage() == (
         "Connected 'Input 2' to 'Flatten'; replaced the wire from 'Input'")
     flashes = [item for item in scene.items() if isinstance(item, FlashedWire)]
     assert len(flashes) == 1
-    start = window.canvas.port_items(a, "network", "out").sceneBoundingRect().center()
-    end = window.canvas.port_items(flat, "network", "in").sceneBoundingRect().center()
+    start = probe.port_items(window.canvas, a, "network", "out").sceneBoundingRect().center()
+    end = probe.port_items(window.canvas, flat, "network", "in").sceneBoundingRect().center()
     path = flashes[0].path()
     assert (path.pointAtPercent(0) - start).manhattanLength() < 1
     assert (path.pointAtPercent(1) - end).manhattanLength() < 1
@@ -780,7 +781,7 @@ def test_a_node_keeps_its_width_whatever_its_status_says(window):
     doc = window.document
     inp, flat, dense = build_chain(window)
     view = window.canvas.node_view(dense)
-    port = window.canvas.port_items(dense, "network", "out")
+    port = probe.port_items(window.canvas, dense, "network", "out")
     width, port_x = view.boundingRect().width(), port.scenePos().x()
     assert view.state is NodeState.CONFIGURED
     doc.disconnect_wires(list(doc.workflow.connections))  # "input 'network' is not connected"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import canvas_probe as probe
 import numpy as np
 import pytest
 
@@ -66,11 +67,11 @@ def test_flagship_executes_with_live_monitor_scores_view_and_round_trips(flagshi
     # Save, reopen, find everything identical (results are not saved: nodes come back configured).
     path = tmp_path / "flagship.workflow"
     assert window._save_to(path)
-    before = window.canvas.snapshot()
+    before = probe.snapshot(window.canvas)
     settings = {nid: dict(item.node.settings) for nid, item in doc.workflow.nodes.items()}
     window.new_file()
     assert window.open_file(path)
-    after = window.canvas.snapshot()
+    after = probe.snapshot(window.canvas)
     assert {k: {**v, "state": None, "lines": None} for k, v in after["nodes"].items()} == \
         {k: {**v, "state": None, "lines": None} for k, v in before["nodes"].items()}
     assert after["connections"] == before["connections"]
