@@ -199,3 +199,24 @@ def test_a_node_tooltip_is_built_when_the_pointer_rests_on_it(window):
     QApplication.sendEvent(viewer.viewport(), QHelpEvent(QEvent.Type.ToolTip, point, viewer.viewport().mapToGlobal(point)))
     assert QGraphicsItem.toolTip(view) == tooltip_html(doc.workflow.nodes[node_id])
     assert "is not connected" in QGraphicsItem.toolTip(view)
+
+
+def test_a_nodes_progress_bar_follows_its_progress_events_alone(window):
+    """NodeProgress drives the bar on the node (training reports it too, throttled, from the
+    learner's Keras callback); batch events feed the training monitor, not a second bar."""
+    from neuroflow.core.events import BatchEnded, NodeProgress, TrainingStarted
+
+    doc = window.document
+    learner = doc.add_node("neuroflow.learning.learner", (0, 0))
+    view = window.canvas.node_view(learner)
+    assert view.progress is None
+    doc.core_event.emit(TrainingStarted(learner, 3, 10, 1000))
+    doc.core_event.emit(NodeProgress(learner, 0.25, "epoch 1/3, batch 7/10"))
+    assert view.progress == pytest.approx(0.25)
+    for batch in range(1, 11):
+        doc.core_event.emit(BatchEnded(learner, 2, batch, 10, {"loss": 1.0}))
+    assert view.progress == pytest.approx(0.25)
+    doc.core_event.emit(NodeProgress(learner, 0.7, "epoch 3/3, batch 1/10"))
+    assert view.progress == pytest.approx(0.7)
+    doc.core_event.emit(NodeProgress(learner, None, "preparing"))
+    assert view.progress is None

@@ -12,7 +12,8 @@ provably equal:
   400-node network redraws what changed, not 400 nodes. Each handler applies the workflow's
   current truth for its item, so a late or repeated event does no harm. A full reconcile,
   :meth:`Canvas.sync`, remains for loading a workflow, for undoing what the viewer drew of a
-  refused gesture, and as the consistency check of the tests.
+  refused gesture, and as the consistency check of the tests. A node's progress bar follows
+  its ``NodeProgress`` events alone (training reports them too, see ``training.bridge``).
 * **View gestures become document edits.** The viewer's signals (a pipe dragged, a node moved,
   renamed, dropped, pipes sliced) are taken from NodeGraphQt's own handlers - which would push
   onto NodeGraphQt's undo stack - and turned into requests to the
@@ -33,7 +34,6 @@ from PySide6.QtGui import QAction, QBrush, QColor, QCursor, QHelpEvent, QKeyEven
 from PySide6.QtWidgets import QGraphicsScene, QGraphicsView, QLabel, QWidget
 
 from neuroflow.core.events import (
-    BatchEnded,
     ConnectionAdded,
     ConnectionRemoved,
     LabelChanged,
@@ -44,7 +44,6 @@ from neuroflow.core.events import (
     NodeStateChanged,
     SettingChanged,
     SpecsChanged,
-    TrainingStarted,
 )
 from neuroflow.core.node import MissingNode
 from neuroflow.core.workflow import Connection, WorkflowNode
@@ -142,7 +141,6 @@ class Canvas(QObject):
         self.graph = nodegraph.new_graph(self)
         self._views: dict[str, Any] = {}  # core id -> NodeGraphQt node
         self._core_ids: dict[str, str] = {}  # NodeGraphQt id -> core id
-        self._training: dict[str, tuple[int, int]] = {}  # node id -> (epochs, batches)
         self._syncing = False
         self._style_graph()
         self._register_types()
@@ -261,7 +259,6 @@ class Canvas(QObject):
         try:
             for core_id in list(self._views):
                 self._remove_view(core_id)
-            self._training.clear()
             self.sync()
         finally:
             scene.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
@@ -461,14 +458,6 @@ class Canvas(QObject):
             view = self._item(event.node_id)
             if view is not None:
                 view.set_progress(event.fraction, event.message)
-        elif isinstance(event, TrainingStarted):
-            self._training[event.node_id] = (max(event.epochs, 1), max(event.batches_per_epoch, 1))
-        elif isinstance(event, BatchEnded):
-            view = self._item(event.node_id)
-            epochs, _ = self._training.get(event.node_id, (1, event.batches))
-            if view is not None and event.batches:
-                done = (event.epoch - 1) + event.batch / event.batches
-                view.set_progress(done / epochs, f"epoch {event.epoch}/{epochs}")
 
     def _item(self, core_id: str) -> NeuroNodeItem | None:
         ng_node = self._views.get(core_id)
