@@ -273,14 +273,14 @@ def test_delete_and_undo_restore_ids_settings_wires_and_file(window, tmp_path):
     inp, flat, dense = build_chain(window)
     doc.set_setting(dense, "units", 12)
     path = tmp_path / "chain.workflow"
-    window._save_to(path)
+    window.files.save_to(path)
     before = path.read_text()
     window.canvas.select([flat])
     window.act["delete"].trigger()
     assert flat not in doc.workflow.nodes and doc.workflow.connections == []
     doc.undo()
     canvas_matches_core(window)
-    window._save_to(path)
+    window.files.save_to(path)
     assert path.read_text() == before
 
 
@@ -291,7 +291,7 @@ def test_moves_are_undoable_and_saved_in_the_layout(window, tmp_path):
     view.xy_pos = [120.0, 80.0]  # the user drags the node ...
     window.canvas.graph.viewer().moved_nodes.emit({view: [0.0, 0.0]})  # ... and releases it
     assert doc.workflow.nodes[node_id].position == (120.0, 80.0)
-    window._save_to(tmp_path / "moved.workflow")
+    window.files.save_to(tmp_path / "moved.workflow")
     layout = json.loads((tmp_path / "moved.workflow").read_text())["layout"]
     assert layout[node_id] == [120.0, 80.0]
     doc.undo()
@@ -339,10 +339,10 @@ def test_title_shows_file_and_modified_mark_and_new_asks_first(window, tmp_path)
     window.document.add_node(INPUT, (0, 0))
     assert window.isWindowModified()
     asked = []
-    window._ask_unsaved = lambda: asked.append(1) or "cancel"
+    window.files.ask_unsaved = lambda: asked.append(1) or "cancel"
     window.new_file()
     assert asked and len(window.document.workflow.nodes) == 1  # cancelled: nothing lost
-    window._save_to(tmp_path / "mine.workflow")
+    window.files.save_to(tmp_path / "mine.workflow")
     assert window.windowTitle().startswith("mine.workflow") and not window.isWindowModified()
     window.new_file()  # unchanged: no question
     assert len(asked) == 1 and window.document.workflow.nodes == {}
@@ -355,7 +355,7 @@ def test_save_and_reopen_gives_the_same_canvas_and_settings(window, tmp_path):
     doc.set_setting(dense, "units", 33)
     doc.set_label(dense, "Hidden layer")
     path = tmp_path / "roundtrip.workflow"
-    window._save_to(path)
+    window.files.save_to(path)
     before = probe.snapshot(window.canvas)
     window.new_file()
     assert window.open_file(path)
@@ -386,7 +386,7 @@ def test_unknown_node_types_open_as_visible_missing_nodes_and_survive_saving(win
     assert ("a", "network", "b", "network") in shown["connections"]
     assert any(m.level == "error" and "acme.layers.quantum" in m.text for m in window.messages.messages())
     out = tmp_path / "plugin-saved.workflow"
-    window._save_to(out)
+    window.files.save_to(out)
     saved = json.loads(out.read_text())
     assert saved["nodes"][1]["settings"] == {"qubits": 5} and saved["nodes"][1]["version"] == 3
     assert saved["connections"] == data["connections"]
@@ -396,7 +396,7 @@ def test_dropping_a_workflow_file_on_the_canvas_opens_it(window, tmp_path, qtbot
     doc = window.document
     build_chain(window)
     path = tmp_path / "dropped.workflow"
-    window._save_to(path)
+    window.files.save_to(path)
     window.new_file()
     from PySide6.QtCore import QMimeData
 
@@ -404,6 +404,36 @@ def test_dropping_a_workflow_file_on_the_canvas_opens_it(window, tmp_path, qtbot
     mime.setUrls([QUrl.fromLocalFile(str(path))])
     window.canvas._on_data_dropped(mime, QPoint(0, 0))
     assert doc.path == path and len(doc.workflow.nodes) == 3
+
+
+def test_a_workflow_file_dropped_on_the_window_opens_it_and_other_files_are_refused(window, tmp_path, qtbot):
+    """Drops on the docks and the toolbar reach the window, whose file flow opens them."""
+    from PySide6.QtCore import QMimeData
+    from PySide6.QtGui import QDragEnterEvent, QDropEvent
+    from PySide6.QtWidgets import QApplication
+
+    doc = window.document
+    build_chain(window)
+    path = tmp_path / "dropped.workflow"
+    window.files.save_to(path)
+    window.new_file()
+
+    def drag(file, kind):
+        mime = QMimeData()
+        mime.setUrls([QUrl.fromLocalFile(str(file))])
+        args = (QPoint(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                Qt.KeyboardModifier.NoModifier)
+        event = QDragEnterEvent(*args) if kind == "enter" else QDropEvent(QPointF(10, 10), *args[1:])
+        QApplication.sendEvent(window, event)
+        return event.isAccepted()
+
+    other = tmp_path / "notes.txt"
+    other.write_text("not a workflow")
+    assert not drag(other, "enter")
+    assert drag(path, "enter")
+    assert drag(path, "drop")
+    qtbot.waitUntil(lambda: doc.path == path, timeout=3000)
+    assert len(doc.workflow.nodes) == 3
 
 
 def test_broken_file_is_reported_not_raised(window, tmp_path):
@@ -433,13 +463,13 @@ def test_a_hostile_file_shows_one_line_and_keeps_the_current_workflow(window, tm
     doc = window.document
     build_chain(window)
     good = tmp_path / "good.workflow"
-    window._save_to(good)
+    window.files.save_to(good)
     workflow, text = doc.workflow, fileformat.dumps(doc.workflow)
     text_of_file, expected = HOSTILE_FILES[case]
     bad = tmp_path / "bad.workflow"
     bad.write_text(text_of_file, encoding="utf-8")
     alerts = []
-    window._alert = lambda title, message: alerts.append(message)
+    window.files.alert = lambda title, message: alerts.append(message)
 
     assert not window.open_file(bad)  # from the menu or the command line
     window.open_file_checked(str(bad))  # from a drop or the recent-files list
@@ -461,7 +491,7 @@ def test_a_name_the_file_could_not_keep_is_refused(window, tmp_path):
     assert doc.workflow.nodes[first].label == "Input"
     assert refused[0] == f"'Input' ({first}): the name 'tab\\there' contains a control character"
     path = tmp_path / "named.workflow"
-    window._save_to(path)
+    window.files.save_to(path)
     assert fileformat.load(path).nodes[first].label == "Input"
     canvas_matches_core(window)
 
@@ -498,7 +528,7 @@ def test_a_failed_save_names_the_file_once(window, tmp_path, monkeypatch):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
     monkeypatch.setattr(atomic.os, "replace", full)
-    assert not window._save_to(path)
+    assert not window.files.save_to(path)
     assert window.messages.messages()[-1].text == f"cannot save {path}: the disk is full"
     assert window.document.modified and not path.exists()
 

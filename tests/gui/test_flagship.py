@@ -66,7 +66,7 @@ def test_flagship_executes_with_live_monitor_scores_view_and_round_trips(flagshi
 
     # Save, reopen, find everything identical (results are not saved: nodes come back configured).
     path = tmp_path / "flagship.workflow"
-    assert window._save_to(path)
+    assert window.files.save_to(path)
     before = probe.snapshot(window.canvas)
     settings = {nid: dict(item.node.settings) for nid, item in doc.workflow.nodes.items()}
     window.new_file()
@@ -257,7 +257,7 @@ def test_the_editor_process_never_imports_tensorflow(tmp_path):
         from neuroflow.gui.main_window import MainWindow
         app = application()
         window = MainWindow(settings=QSettings({str(tmp_path / "s.ini")!r}, QSettings.Format.IniFormat))
-        window._ask_unsaved = lambda: "discard"
+        window.files.ask_unsaved = lambda: "discard"
         assert window.open_file({str(FLAGSHIP)!r})
         doc = window.document
         for node, name, value in (("train_reader", "limit", 300), ("test_reader", "limit", 100),
@@ -266,7 +266,7 @@ def test_the_editor_process_never_imports_tensorflow(tmp_path):
         window.show()
         assert window.execute_all()
         assert window.runner.wait(120_000)
-        assert window._last_run.ok, window._last_run
+        assert window.runs.last_run.ok, window.runs.last_run
         for node in ("scorer", "executor", "learner", "train_reader"):
             assert window.open_view(node) is not None, node
         view = window.results.view_for("train_reader")
