@@ -546,8 +546,8 @@ class MainWindow(QMainWindow):
             self.open_view(node_id)
 
     # -- the end of a run ----------------------------------------------------------------------
-    def _run_finished(self, result: RunResult | None) -> None:
-        if result is not None:
+    def _run_finished(self, result: object) -> None:
+        if isinstance(result, RunResult):  # None after an internal error
             self.results.refresh_executed(result.executed)
         # No full canvas sync here: every state change of the run has already redrawn its node.
         self._update_summary()
