@@ -371,7 +371,7 @@ class Canvas(QObject):
         for core_id, ng_node in self._views.items():
             for name, in_port in ng_node.inputs().items():
                 for pipe, out_item in nodegraph.pipes_at(in_port):
-                    if self.drawn_pair(core_id, name, out_item) not in wanted:
+                    if self._drawn_pair(core_id, name, out_item) not in wanted:
                         nodegraph.erase_pipe(pipe)
                     else:
                         nodegraph.recolor(pipe)
@@ -379,7 +379,7 @@ class Canvas(QObject):
             for out_port in ng_node.outputs().values():
                 out_port.view.update()
 
-    def drawn_pair(self, core_id: str, port: str, out_item: Any) -> Pair | None:
+    def _drawn_pair(self, core_id: str, port: str, out_item: Any) -> Pair | None:
         """The wire a pipe item on screen draws into input ``port`` of ``core_id``, in core
         ids (None for a pipe from nowhere or from a node the canvas does not know)."""
         if out_item is None:
