@@ -116,7 +116,7 @@ def open_editor(limit: int, epochs: int) -> Any:
     app = application()
     scratch = Path(tempfile.mkdtemp(prefix="neuroflow-bench-"))
     window = MainWindow(settings=QSettings(str(scratch / "settings.ini"), QSettings.Format.IniFormat))
-    window._ask_unsaved = lambda: "discard"  # type: ignore[method-assign]
+    window.files.ask_unsaved = lambda: "discard"  # type: ignore[method-assign]
     assert window.open_file(FLAGSHIP)
     doc = window.document
     doc.set_setting("train_reader", "limit", limit)
@@ -133,7 +133,7 @@ def open_editor(limit: int, epochs: int) -> Any:
 def execute_and_wait(window: Any) -> Any:
     assert window.execute_all()
     assert window.runner.wait(900_000)
-    return window._last_run
+    return window.runs.last_run
 
 
 def retrain(window: Any) -> None:
@@ -181,7 +181,7 @@ def stall_child(limit: int, epochs: int, cold: bool) -> dict[str, object]:
     done.exec()
     seconds = time.perf_counter() - started
     timer.stop()
-    result = window._last_run
+    result = window.runs.last_run
     gaps = sorted((b - a) * 1000.0 for a, b in zip(ticks, ticks[1:], strict=False))
     stall = max(gaps) - TICK_MS if gaps else float("nan")
     doc.undo_stack.setClean()
@@ -238,7 +238,7 @@ def cancel_child(runs: int) -> dict[str, object]:
         window.cancel_run()
         assert window.runner.wait(60_000)
         waits.append(time.perf_counter() - asked)
-        assert window._last_run is not None and window._last_run.cancelled
+        assert window.runs.last_run is not None and window.runs.last_run.cancelled
     window.document.undo_stack.setClean()
     window.close()
     app.processEvents()
@@ -261,7 +261,7 @@ def large_child(nodes: int, repeats: int) -> dict[str, object]:
     path = scratch / "residual.workflow"
     fileformat.save(residual_workflow(nodes), path)
     window = MainWindow(settings=QSettings(str(scratch / "settings.ini"), QSettings.Format.IniFormat))
-    window._ask_unsaved = lambda: "discard"  # type: ignore[method-assign]
+    window.files.ask_unsaved = lambda: "discard"  # type: ignore[method-assign]
     window.resize(1600, 1000)
     window.show()
     app.processEvents()

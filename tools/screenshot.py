@@ -126,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Qt platform: {app.platformName()}" + (f" (display {os.environ['DISPLAY']})" if has_display() else ""))
     scratch = Path(tempfile.mkdtemp(prefix="neuroflow-screenshot-"))
     window = MainWindow(settings=QSettings(str(scratch / "settings.ini"), QSettings.Format.IniFormat))
-    window._ask_unsaved = lambda: "discard"  # type: ignore[method-assign]
+    window.files.ask_unsaved = lambda: "discard"  # type: ignore[method-assign]
     width, height = (int(v) for v in options.size.lower().split("x"))
     window.resize(width, height)
     if not window.open_file(options.workflow):
@@ -180,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
         print("execution did not start", file=sys.stderr)
         return 1
     loop.exec()
-    result = window._last_run
+    result = window.runs.last_run
     print(f"executed in {time.perf_counter() - started:.1f} s: {result}")
     scorer = options.view or next((i.id for i in nodes.values() if i.type_id == "neuroflow.learning.scorer"), None)
     learner = options.select or next((i.id for i in nodes.values() if i.type_id == "neuroflow.learning.learner"), None)

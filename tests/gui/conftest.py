@@ -35,8 +35,8 @@ def window(qtbot, settings):
 
     theme.apply(QApplication.instance())
     win = MainWindow(settings=settings)
-    win._ask_unsaved = lambda: "discard"  # type: ignore[method-assign]
-    win._alert = lambda title, text: None  # type: ignore[method-assign]
+    win.files.ask_unsaved = lambda: "discard"  # type: ignore[method-assign]
+    win.files.alert = lambda title, text: None  # type: ignore[method-assign]
     qtbot.addWidget(win)
     win.resize(1600, 1000)
     win.show()
@@ -66,7 +66,7 @@ def run(qtbot, window):
 
     def run_and_wait(targets=None, timeout=120_000):
         with qtbot.waitSignal(window.runner.finished, timeout=timeout) as blocker:
-            started = window.execute_all() if targets is None else window._execute(list(targets))
+            started = window.execute_all() if targets is None else window.runs.execute(list(targets))
             assert started
         result, error = blocker.args
         assert not error, error

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import canvas_probe as probe
 import pytest
 from PySide6.QtCore import QPoint
 
@@ -54,7 +55,7 @@ def test_collapse_draws_one_block_with_its_facts_and_undo_restores_the_layers(wi
     doc, canvas = window.document, window.canvas
     block_id = canvas.selected_ids()[0]
     assert isinstance(doc.workflow.nodes[block_id].node, BlockNode)
-    shown = canvas.snapshot()
+    shown = probe.snapshot(canvas)
     assert set(STEM).isdisjoint(shown["nodes"])
     assert shown["nodes"][block_id]["label"] == "Block"
     assert shown["nodes"][block_id]["lines"] == ("out (12, 12, 32)", "9,824 params · 5 layers")
@@ -66,10 +67,10 @@ def test_collapse_draws_one_block_with_its_facts_and_undo_restores_the_layers(wi
     assert doc.undo_stack.undoText() == "Collapse 5 nodes to a block"
     window.act["undo"].trigger()
     assert text_of(window) == before
-    assert set(STEM) <= set(canvas.snapshot()["nodes"])
+    assert set(STEM) <= set(probe.snapshot(canvas)["nodes"])
     window.act["redo"].trigger()
-    assert block_id in canvas.snapshot()["nodes"]
-    assert canvas.native_undo_count() == 0
+    assert block_id in probe.snapshot(canvas)["nodes"]
+    assert probe.native_undo_count(canvas) == 0
 
 
 def test_expand_puts_the_layers_back_in_one_undoable_step(window, best):
@@ -115,8 +116,8 @@ def test_library_blocks_can_be_dropped_and_saved(window, best, user_blocks):
     item = window.document.workflow.nodes[block_id]
     assert item.label == "Inception module" and item.position == (300.0, 500.0)
     assert window.document.undo_stack.undoText() == "Add Inception module"
-    window.canvas.simulate_connect("pool1", "network", block_id, "in1")
-    assert window.canvas.snapshot()["nodes"][block_id]["lines"][0] == "out (12, 12, 56)"
+    probe.simulate_connect(window.canvas, "pool1", "network", block_id, "in1")
+    assert probe.snapshot(window.canvas)["nodes"][block_id]["lines"][0] == "out (12, 12, 56)"
     # save it to the library: it is listed, and adds the same block again
     window.document.set_label(block_id, "My inception")
     window.canvas.select([block_id])
@@ -138,15 +139,15 @@ def test_a_block_opens_to_edit_its_inside_as_one_step(window, best, qtbot):
     editor = window.open_block(block_id)
     assert editor is not None
     qtbot.addWidget(editor)
-    inside = editor.canvas.snapshot()["nodes"]
+    inside = probe.snapshot(editor.canvas)["nodes"]
     assert set(STEM) <= set(inside)
     assert inside["pool1"]["lines"][0] == "out (12, 12, 32)"  # shapes follow the network entering
     editor.inner.set_setting("conv2", "filters", 16)
-    assert editor.canvas.snapshot()["nodes"]["pool1"]["lines"][0] == "out (12, 12, 16)"
+    assert probe.snapshot(editor.canvas)["nodes"]["pool1"]["lines"][0] == "out (12, 12, 16)"
     assert text_of(window) == before  # nothing changes outside until OK
     editor.accept()
     assert window.document.undo_stack.undoText() == "Edit block Block"
-    assert window.canvas.snapshot()["nodes"][block_id]["lines"][0] == "out (12, 12, 16)"
+    assert probe.snapshot(window.canvas)["nodes"][block_id]["lines"][0] == "out (12, 12, 16)"
     assert window.document.workflow.nodes[block_id].node.graph.nodes["conv2"].node["filters"] == 16
     window.act["undo"].trigger()
     assert text_of(window) == before
@@ -210,7 +211,7 @@ def test_a_block_with_two_inputs_draws_both_ports_and_keeps_them_when_edited(win
     assert window.open_file(path)
     window.canvas.select(["sum"])
     block_id = window.collapse_selection()
-    shown = window.canvas.snapshot()
+    shown = probe.snapshot(window.canvas)
     assert {("a", "network", block_id, "in1"), ("b", "network", block_id, "in2"),
             (block_id, "network", "flat", "network")} <= shown["connections"]
     assert shown["nodes"][block_id]["lines"] == ("out (6, 6, 4)", "0 params · 1 layer")
@@ -221,13 +222,13 @@ def test_a_block_with_two_inputs_draws_both_ports_and_keeps_them_when_edited(win
     inside = clone_graph(graph)
     inside.remove_node("in2")
     assert blocks.set_block_inside(window.document, block_id, inside)
-    shown = window.canvas.snapshot()
+    shown = probe.snapshot(window.canvas)
     assert ("b", "network", block_id, "in2") not in shown["connections"]
     assert ("a", "network", block_id, "in1") in shown["connections"]
     assert shown["connections"] == shown["model_connections"]
     assert "not connected" in shown["nodes"][block_id]["lines"][0]
     window.act["undo"].trigger()
-    assert ("b", "network", block_id, "in2") in window.canvas.snapshot()["connections"]
+    assert ("b", "network", block_id, "in2") in probe.snapshot(window.canvas)["connections"]
 
 
 def test_a_block_is_copied_and_pasted_with_its_inside(window, best):
@@ -241,8 +242,8 @@ def test_a_block_is_copied_and_pasted_with_its_inside(window, best):
     original = window.document.workflow.nodes[block_id].node
     assert isinstance(copy, BlockNode) and copy is not original
     assert fileformat.graph_to_dict(copy.graph) == fileformat.graph_to_dict(original.graph)
-    window.canvas.simulate_connect("dropout1", "network", pasted[0], "in1")
-    assert window.canvas.snapshot()["nodes"][pasted[0]]["lines"] == ("out (4, 4, 32)", "18,752 params · 5 layers")
+    probe.simulate_connect(window.canvas, "dropout1", "network", pasted[0], "in1")
+    assert probe.snapshot(window.canvas)["nodes"][pasted[0]]["lines"] == ("out (4, 4, 32)", "18,752 params · 5 layers")
 
 
 def test_the_properties_of_a_block_list_its_layers(window, best):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import random
 
+import canvas_probe as probe
 import pytest
 
 from neuroflow.core.events import NodeState
@@ -28,7 +29,7 @@ KINDS = ("input", "flatten", "dense", "dropout", "add", "activation")
 def assert_canvas_shows_model(window) -> None:
     """Everything the canvas shows, item by item, equals what the core workflow holds."""
     workflow, canvas = window.document.workflow, window.canvas
-    snap = canvas.snapshot()
+    snap = probe.snapshot(canvas)
     assert set(snap["nodes"]) == set(workflow.nodes)
     for node_id, shown in snap["nodes"].items():
         item = workflow.nodes[node_id]
@@ -44,7 +45,7 @@ def assert_canvas_shows_model(window) -> None:
     pipes = [p for p in canvas.graph.scene().items() if type(p).__name__ == "PipeItem" and p.isVisible()
              and p.input_port is not None and p.output_port is not None]
     assert len(pipes) == len(wires)  # no stray pipe items left on screen
-    assert canvas.native_undo_count() == 0
+    assert probe.native_undo_count(canvas) == 0
 
 
 def open_with_missing_node(window, tmp_path) -> None:
@@ -150,8 +151,8 @@ def test_a_refused_gesture_is_undone_on_the_canvas(window):
     doc = window.document
     a = doc.add_node(LAYER + "input", (0, 0))
     flat = doc.add_node(LAYER + "flatten", (300, 0))
-    window.canvas.simulate_connect(a, "network", flat, "network")
-    window.canvas.simulate_connect(flat, "network", flat, "network")  # a cycle: refused
+    probe.simulate_connect(window.canvas, a, "network", flat, "network")
+    probe.simulate_connect(window.canvas, flat, "network", flat, "network")  # a cycle: refused
     assert list(doc.workflow.connections) == [Connection(a, "network", flat, "network")]
     assert_canvas_shows_model(window)
 
@@ -198,3 +199,24 @@ def test_a_node_tooltip_is_built_when_the_pointer_rests_on_it(window):
     QApplication.sendEvent(viewer.viewport(), QHelpEvent(QEvent.Type.ToolTip, point, viewer.viewport().mapToGlobal(point)))
     assert QGraphicsItem.toolTip(view) == tooltip_html(doc.workflow.nodes[node_id])
     assert "is not connected" in QGraphicsItem.toolTip(view)
+
+
+def test_a_nodes_progress_bar_follows_its_progress_events_alone(window):
+    """NodeProgress drives the bar on the node (training reports it too, throttled, from the
+    learner's Keras callback); batch events feed the training monitor, not a second bar."""
+    from neuroflow.core.events import BatchEnded, NodeProgress, TrainingStarted
+
+    doc = window.document
+    learner = doc.add_node("neuroflow.learning.learner", (0, 0))
+    view = window.canvas.node_view(learner)
+    assert view.progress is None
+    doc.core_event.emit(TrainingStarted(learner, 3, 10, 1000))
+    doc.core_event.emit(NodeProgress(learner, 0.25, "epoch 1/3, batch 7/10"))
+    assert view.progress == pytest.approx(0.25)
+    for batch in range(1, 11):
+        doc.core_event.emit(BatchEnded(learner, 2, batch, 10, {"loss": 1.0}))
+    assert view.progress == pytest.approx(0.25)
+    doc.core_event.emit(NodeProgress(learner, 0.7, "epoch 3/3, batch 1/10"))
+    assert view.progress == pytest.approx(0.7)
+    doc.core_event.emit(NodeProgress(learner, None, "preparing"))
+    assert view.progress is None

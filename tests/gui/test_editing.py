@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 
+import canvas_probe as probe
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QGuiApplication
@@ -26,7 +27,7 @@ INPUT, FLATTEN, DENSE = "neuroflow.layers.input", "neuroflow.layers.flatten", "n
 
 def canvas_matches_core(window) -> None:
     """The invariant behind everything: the canvas shows exactly the core workflow."""
-    workflow, snap = window.document.workflow, window.canvas.snapshot()
+    workflow, snap = window.document.workflow, probe.snapshot(window.canvas)
     assert set(snap["nodes"]) == set(workflow.nodes)
     for node_id, shown in snap["nodes"].items():
         item = workflow.nodes[node_id]
@@ -37,7 +38,7 @@ def canvas_matches_core(window) -> None:
     wires = {(c.source, c.source_port, c.target, c.target_port) for c in workflow.connections}
     assert snap["connections"] == wires
     assert snap["model_connections"] == wires
-    assert window.canvas.native_undo_count() == 0
+    assert probe.native_undo_count(window.canvas) == 0
 
 
 def build_chain(window) -> tuple[str, str, str]:
@@ -47,8 +48,8 @@ def build_chain(window) -> tuple[str, str, str]:
     for index, type_id in enumerate((INPUT, FLATTEN, DENSE)):
         window.canvas._on_data_dropped(encode_node_type(type_id), QPoint(260 * index, 0))
         ids.append(window.canvas.selected_ids()[0])
-    window.canvas.simulate_connect(ids[0], "network", ids[1], "network")
-    window.canvas.simulate_connect(ids[1], "network", ids[2], "network")
+    probe.simulate_connect(window.canvas, ids[0], "network", ids[1], "network")
+    probe.simulate_connect(window.canvas, ids[1], "network", ids[2], "network")
     assert len(doc.workflow.connections) == 2
     return ids[0], ids[1], ids[2]
 
@@ -186,10 +187,10 @@ def test_incompatible_connection_is_refused_with_its_reason(window):
     doc = window.document
     reader = doc.add_node("neuroflow.data.mnist_reader", (0, 0))
     dense = doc.add_node(DENSE, (300, 0))
-    before = window.canvas.snapshot()
-    window.canvas.simulate_connect(reader, "data", dense, "network")
+    before = probe.snapshot(window.canvas)
+    probe.simulate_connect(window.canvas, reader, "data", dense, "network")
     assert doc.workflow.connections == []
-    assert window.canvas.snapshot()["connections"] == before["connections"] == set()
+    assert probe.snapshot(window.canvas)["connections"] == before["connections"] == set()
     reason = window.statusBar().currentMessage()
     assert "image dataset does not fit network" in reason
     assert any("does not fit" in m.text for m in window.messages.messages())
@@ -199,9 +200,9 @@ def test_incompatible_connection_is_refused_with_its_reason(window):
 def test_cycle_is_refused_and_the_previous_wire_comes_back(window):
     inp, flat, dense = build_chain(window)
     second = window.document.add_node(DENSE, (800, 0))
-    window.canvas.simulate_connect(dense, "network", second, "network")
+    probe.simulate_connect(window.canvas, dense, "network", second, "network")
     # Dragging second's output into flatten's input would replace input->flatten and make a cycle.
-    window.canvas.simulate_connect(second, "network", flat, "network")
+    probe.simulate_connect(window.canvas, second, "network", flat, "network")
     assert "cycle" in window.statusBar().currentMessage()
     wires = {(c.source, c.target) for c in window.document.workflow.connections}
     assert (inp, flat) in wires and (second, flat) not in wires
@@ -213,8 +214,8 @@ def test_dragging_into_a_connected_input_replaces_the_wire_in_one_undo_step(wind
     a = doc.add_node(INPUT, (0, 0))
     b = doc.add_node(INPUT, (0, 200))
     dense = doc.add_node(FLATTEN, (300, 0))
-    window.canvas.simulate_connect(a, "network", dense, "network")
-    window.canvas.simulate_connect(b, "network", dense, "network")
+    probe.simulate_connect(window.canvas, a, "network", dense, "network")
+    probe.simulate_connect(window.canvas, b, "network", dense, "network")
     assert [(c.source, c.target) for c in doc.workflow.connections] == [(b, dense)]
     doc.undo()
     assert [(c.source, c.target) for c in doc.workflow.connections] == [(a, dense)]
@@ -229,17 +230,17 @@ def test_undo_redo_of_add_connect_and_settings_keep_canvas_and_core_identical(wi
     spin(window, "units").setValue(10)
     steps = doc.undo_stack.count()
     assert steps == 3 + 2 + 1
-    snapshots = [window.canvas.snapshot()]
+    snapshots = [probe.snapshot(window.canvas)]
     for _ in range(steps):
         doc.undo()
         canvas_matches_core(window)
-        snapshots.append(window.canvas.snapshot())
+        snapshots.append(probe.snapshot(window.canvas))
     assert doc.workflow.nodes == {}
     for expected in reversed(snapshots[:-1]):
         doc.redo()
         canvas_matches_core(window)
-        assert window.canvas.snapshot()["nodes"].keys() == expected["nodes"].keys()
-        assert window.canvas.snapshot()["connections"] == expected["connections"]
+        assert probe.snapshot(window.canvas)["nodes"].keys() == expected["nodes"].keys()
+        assert probe.snapshot(window.canvas)["connections"] == expected["connections"]
     assert window.canvas.node_view(dense).lines == ("out (10)", "7,850 params")
     # The properties form follows undo too.
     doc.undo()
@@ -252,7 +253,7 @@ def test_what_executes_after_undo_is_the_undone_state(window, run):
     window.canvas.select([dense])
     spin(window, "units").setValue(10)
     extra = doc.add_node(DENSE, (800, 0))
-    window.canvas.simulate_connect(dense, "network", extra, "network")
+    probe.simulate_connect(window.canvas, dense, "network", extra, "network")
     doc.undo()  # connect
     doc.undo()  # add
     doc.undo()  # units 10 -> 100
@@ -272,14 +273,14 @@ def test_delete_and_undo_restore_ids_settings_wires_and_file(window, tmp_path):
     inp, flat, dense = build_chain(window)
     doc.set_setting(dense, "units", 12)
     path = tmp_path / "chain.workflow"
-    window._save_to(path)
+    window.files.save_to(path)
     before = path.read_text()
     window.canvas.select([flat])
     window.act["delete"].trigger()
     assert flat not in doc.workflow.nodes and doc.workflow.connections == []
     doc.undo()
     canvas_matches_core(window)
-    window._save_to(path)
+    window.files.save_to(path)
     assert path.read_text() == before
 
 
@@ -290,7 +291,7 @@ def test_moves_are_undoable_and_saved_in_the_layout(window, tmp_path):
     view.xy_pos = [120.0, 80.0]  # the user drags the node ...
     window.canvas.graph.viewer().moved_nodes.emit({view: [0.0, 0.0]})  # ... and releases it
     assert doc.workflow.nodes[node_id].position == (120.0, 80.0)
-    window._save_to(tmp_path / "moved.workflow")
+    window.files.save_to(tmp_path / "moved.workflow")
     layout = json.loads((tmp_path / "moved.workflow").read_text())["layout"]
     assert layout[node_id] == [120.0, 80.0]
     doc.undo()
@@ -338,10 +339,10 @@ def test_title_shows_file_and_modified_mark_and_new_asks_first(window, tmp_path)
     window.document.add_node(INPUT, (0, 0))
     assert window.isWindowModified()
     asked = []
-    window._ask_unsaved = lambda: asked.append(1) or "cancel"
+    window.files.ask_unsaved = lambda: asked.append(1) or "cancel"
     window.new_file()
     assert asked and len(window.document.workflow.nodes) == 1  # cancelled: nothing lost
-    window._save_to(tmp_path / "mine.workflow")
+    window.files.save_to(tmp_path / "mine.workflow")
     assert window.windowTitle().startswith("mine.workflow") and not window.isWindowModified()
     window.new_file()  # unchanged: no question
     assert len(asked) == 1 and window.document.workflow.nodes == {}
@@ -354,11 +355,11 @@ def test_save_and_reopen_gives_the_same_canvas_and_settings(window, tmp_path):
     doc.set_setting(dense, "units", 33)
     doc.set_label(dense, "Hidden layer")
     path = tmp_path / "roundtrip.workflow"
-    window._save_to(path)
-    before = window.canvas.snapshot()
+    window.files.save_to(path)
+    before = probe.snapshot(window.canvas)
     window.new_file()
     assert window.open_file(path)
-    after = window.canvas.snapshot()
+    after = probe.snapshot(window.canvas)
     assert after["nodes"] == before["nodes"]
     assert after["connections"] == before["connections"]
     settings = doc.workflow.nodes[dense].node.settings
@@ -379,13 +380,13 @@ def test_unknown_node_types_open_as_visible_missing_nodes_and_survive_saving(win
     path = tmp_path / "plugin.workflow"
     path.write_text(json.dumps(data))
     assert window.open_file(path)
-    shown = window.canvas.snapshot()
+    shown = probe.snapshot(window.canvas)
     assert shown["nodes"]["b"]["type"] == "missing"
     assert window.canvas.node_view("b").missing
     assert ("a", "network", "b", "network") in shown["connections"]
     assert any(m.level == "error" and "acme.layers.quantum" in m.text for m in window.messages.messages())
     out = tmp_path / "plugin-saved.workflow"
-    window._save_to(out)
+    window.files.save_to(out)
     saved = json.loads(out.read_text())
     assert saved["nodes"][1]["settings"] == {"qubits": 5} and saved["nodes"][1]["version"] == 3
     assert saved["connections"] == data["connections"]
@@ -395,7 +396,7 @@ def test_dropping_a_workflow_file_on_the_canvas_opens_it(window, tmp_path, qtbot
     doc = window.document
     build_chain(window)
     path = tmp_path / "dropped.workflow"
-    window._save_to(path)
+    window.files.save_to(path)
     window.new_file()
     from PySide6.QtCore import QMimeData
 
@@ -403,6 +404,36 @@ def test_dropping_a_workflow_file_on_the_canvas_opens_it(window, tmp_path, qtbot
     mime.setUrls([QUrl.fromLocalFile(str(path))])
     window.canvas._on_data_dropped(mime, QPoint(0, 0))
     assert doc.path == path and len(doc.workflow.nodes) == 3
+
+
+def test_a_workflow_file_dropped_on_the_window_opens_it_and_other_files_are_refused(window, tmp_path, qtbot):
+    """Drops on the docks and the toolbar reach the window, whose file flow opens them."""
+    from PySide6.QtCore import QMimeData
+    from PySide6.QtGui import QDragEnterEvent, QDropEvent
+    from PySide6.QtWidgets import QApplication
+
+    doc = window.document
+    build_chain(window)
+    path = tmp_path / "dropped.workflow"
+    window.files.save_to(path)
+    window.new_file()
+
+    def drag(file, kind):
+        mime = QMimeData()
+        mime.setUrls([QUrl.fromLocalFile(str(file))])
+        args = (QPoint(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                Qt.KeyboardModifier.NoModifier)
+        event = QDragEnterEvent(*args) if kind == "enter" else QDropEvent(QPointF(10, 10), *args[1:])
+        QApplication.sendEvent(window, event)
+        return event.isAccepted()
+
+    other = tmp_path / "notes.txt"
+    other.write_text("not a workflow")
+    assert not drag(other, "enter")
+    assert drag(path, "enter")
+    assert drag(path, "drop")
+    qtbot.waitUntil(lambda: doc.path == path, timeout=3000)
+    assert len(doc.workflow.nodes) == 3
 
 
 def test_broken_file_is_reported_not_raised(window, tmp_path):
@@ -432,13 +463,13 @@ def test_a_hostile_file_shows_one_line_and_keeps_the_current_workflow(window, tm
     doc = window.document
     build_chain(window)
     good = tmp_path / "good.workflow"
-    window._save_to(good)
+    window.files.save_to(good)
     workflow, text = doc.workflow, fileformat.dumps(doc.workflow)
     text_of_file, expected = HOSTILE_FILES[case]
     bad = tmp_path / "bad.workflow"
     bad.write_text(text_of_file, encoding="utf-8")
     alerts = []
-    window._alert = lambda title, message: alerts.append(message)
+    window.files.alert = lambda title, message: alerts.append(message)
 
     assert not window.open_file(bad)  # from the menu or the command line
     window.open_file_checked(str(bad))  # from a drop or the recent-files list
@@ -460,7 +491,7 @@ def test_a_name_the_file_could_not_keep_is_refused(window, tmp_path):
     assert doc.workflow.nodes[first].label == "Input"
     assert refused[0] == f"'Input' ({first}): the name 'tab\\there' contains a control character"
     path = tmp_path / "named.workflow"
-    window._save_to(path)
+    window.files.save_to(path)
     assert fileformat.load(path).nodes[first].label == "Input"
     canvas_matches_core(window)
 
@@ -497,7 +528,7 @@ def test_a_failed_save_names_the_file_once(window, tmp_path, monkeypatch):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
     monkeypatch.setattr(atomic.os, "replace", full)
-    assert not window._save_to(path)
+    assert not window.files.save_to(path)
     assert window.messages.messages()[-1].text == f"cannot save {path}: the disk is full"
     assert window.document.modified and not path.exists()
 
@@ -646,10 +677,10 @@ def test_dragging_a_wire_with_the_mouse_connects_and_refuses_like_the_core(windo
             QTest.mouseMove(port, start + (end - start) * step / 5)
         QTest.mouseRelease(port, Qt.MouseButton.LeftButton, pos=end)
 
-    drag(window.canvas.port_items(reader, "data", "out"), window.canvas.port_items(flat, "network", "in"))
+    drag(probe.port_items(window.canvas, reader, "data", "out"), probe.port_items(window.canvas, flat, "network", "in"))
     assert doc.workflow.connections == []
     assert "does not fit" in window.statusBar().currentMessage()
-    drag(window.canvas.port_items(inp, "network", "out"), window.canvas.port_items(flat, "network", "in"))
+    drag(probe.port_items(window.canvas, inp, "network", "out"), probe.port_items(window.canvas, flat, "network", "in"))
     assert [(c.source, c.target) for c in doc.workflow.connections] == [(inp, flat)]
     canvas_matches_core(window)
 
@@ -743,15 +774,15 @@ def test_replacing_a_wire_says_so_and_flashes_the_old_one(window, qtbot):
     b = doc.add_node(INPUT, (0, 200))
     flat = doc.add_node(FLATTEN, (300, 0))
     scene = window.canvas.viewer.scene()
-    window.canvas.simulate_connect(a, "network", flat, "network")
+    probe.simulate_connect(window.canvas, a, "network", flat, "network")
     assert "replaced" not in window.statusBar().currentMessage()
-    window.canvas.simulate_connect(b, "network", flat, "network")
+    probe.simulate_connect(window.canvas, b, "network", flat, "network")
     assert window.statusBar().currentMessage() == (
         "Connected 'Input 2' to 'Flatten'; replaced the wire from 'Input'")
     flashes = [item for item in scene.items() if isinstance(item, FlashedWire)]
     assert len(flashes) == 1
-    start = window.canvas.port_items(a, "network", "out").sceneBoundingRect().center()
-    end = window.canvas.port_items(flat, "network", "in").sceneBoundingRect().center()
+    start = probe.port_items(window.canvas, a, "network", "out").sceneBoundingRect().center()
+    end = probe.port_items(window.canvas, flat, "network", "in").sceneBoundingRect().center()
     path = flashes[0].path()
     assert (path.pointAtPercent(0) - start).manhattanLength() < 1
     assert (path.pointAtPercent(1) - end).manhattanLength() < 1
@@ -759,12 +790,28 @@ def test_replacing_a_wire_says_so_and_flashes_the_old_one(window, qtbot):
     canvas_matches_core(window)
 
 
+def test_a_fading_wire_ends_quietly_when_its_scene_goes(qtbot):
+    """A window closed while a replaced wire fades: the fading stops with the scene (it used to
+    go on and fail on the deleted item, in whichever test ran next)."""
+    from PySide6.QtCore import QPointF
+    from PySide6.QtWidgets import QGraphicsScene
+
+    from neuroflow.gui.wire_flash import FLASH_MS, flash_wire
+
+    scene = QGraphicsScene()
+    flash_wire(scene, QPointF(0, 0), QPointF(200, 50))
+    qtbot.wait(FLASH_MS // 4)
+    scene.deleteLater()
+    del scene
+    qtbot.wait(FLASH_MS)  # an exception in the event loop would fail this test
+
+
 def test_a_node_keeps_its_width_whatever_its_status_says(window):
     """Ports must not move under the mouse: a warning or a configured shape never resizes a node."""
     doc = window.document
     inp, flat, dense = build_chain(window)
     view = window.canvas.node_view(dense)
-    port = window.canvas.port_items(dense, "network", "out")
+    port = probe.port_items(window.canvas, dense, "network", "out")
     width, port_x = view.boundingRect().width(), port.scenePos().x()
     assert view.state is NodeState.CONFIGURED
     doc.disconnect_wires(list(doc.workflow.connections))  # "input 'network' is not connected"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import canvas_probe as probe
 import numpy as np
 import pytest
 
@@ -65,12 +66,12 @@ def test_flagship_executes_with_live_monitor_scores_view_and_round_trips(flagshi
 
     # Save, reopen, find everything identical (results are not saved: nodes come back configured).
     path = tmp_path / "flagship.workflow"
-    assert window._save_to(path)
-    before = window.canvas.snapshot()
+    assert window.files.save_to(path)
+    before = probe.snapshot(window.canvas)
     settings = {nid: dict(item.node.settings) for nid, item in doc.workflow.nodes.items()}
     window.new_file()
     assert window.open_file(path)
-    after = window.canvas.snapshot()
+    after = probe.snapshot(window.canvas)
     assert {k: {**v, "state": None, "lines": None} for k, v in after["nodes"].items()} == \
         {k: {**v, "state": None, "lines": None} for k, v in before["nodes"].items()}
     assert after["connections"] == before["connections"]
@@ -256,7 +257,7 @@ def test_the_editor_process_never_imports_tensorflow(tmp_path):
         from neuroflow.gui.main_window import MainWindow
         app = application()
         window = MainWindow(settings=QSettings({str(tmp_path / "s.ini")!r}, QSettings.Format.IniFormat))
-        window._ask_unsaved = lambda: "discard"
+        window.files.ask_unsaved = lambda: "discard"
         assert window.open_file({str(FLAGSHIP)!r})
         doc = window.document
         for node, name, value in (("train_reader", "limit", 300), ("test_reader", "limit", 100),
@@ -265,7 +266,7 @@ def test_the_editor_process_never_imports_tensorflow(tmp_path):
         window.show()
         assert window.execute_all()
         assert window.runner.wait(120_000)
-        assert window._last_run.ok, window._last_run
+        assert window.runs.last_run.ok, window.runs.last_run
         for node in ("scorer", "executor", "learner", "train_reader"):
             assert window.open_view(node) is not None, node
         view = window.results.view_for("train_reader")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import canvas_probe as probe
 import pytest
 from PySide6.QtCore import Qt
 
@@ -15,7 +16,7 @@ def test_a_refused_connection_names_its_target_node_and_shows_its_whole_text(win
     reader = doc.add_node("neuroflow.data.mnist_reader", (0, 0))
     dense = doc.add_node("neuroflow.layers.dense", (300, 0))
     window.messages_dock.raise_()
-    window.canvas.simulate_connect(reader, "data", dense, "network")
+    probe.simulate_connect(window.canvas, reader, "data", dense, "network")
     table = window.messages.table
     row = next(table.topLevelItem(i) for i in range(table.topLevelItemCount())
                if table.topLevelItem(i).text(2).startswith("cannot connect"))

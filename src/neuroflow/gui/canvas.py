@@ -1,7 +1,9 @@
-"""The canvas: a NodeGraphQt view of the document's workflow (the one module importing NodeGraphQt).
+"""The canvas: draws the document's workflow and turns gestures on it into document edits.
 
-The core :class:`~neuroflow.core.workflow.Workflow` is the single source of truth; this adapter
-only *draws* it. Two rules keep the picture and the model provably equal:
+The core :class:`~neuroflow.core.workflow.Workflow` is the single source of truth; the canvas
+only *draws* it (nodes as :class:`~neuroflow.gui.node_item.NeuroNodeItem`, with NodeGraphQt
+reached only through :mod:`neuroflow.gui.nodegraph`). Two rules keep the picture and the model
+provably equal:
 
 * **Model to view, one item at a time.** The workflow reports every change as a typed event
   (:mod:`neuroflow.core.events`): a node or a connection added or removed, a label, position,
@@ -10,10 +12,11 @@ only *draws* it. Two rules keep the picture and the model provably equal:
   400-node network redraws what changed, not 400 nodes. Each handler applies the workflow's
   current truth for its item, so a late or repeated event does no harm. A full reconcile,
   :meth:`Canvas.sync`, remains for loading a workflow, for undoing what the viewer drew of a
-  refused gesture, and as the consistency check of the tests.
+  refused gesture, and as the consistency check of the tests. A node's progress bar follows
+  its ``NodeProgress`` events alone (training reports them too, see ``training.bridge``).
 * **View gestures become document edits.** The viewer's signals (a pipe dragged, a node moved,
-  renamed, dropped, pipes sliced) are disconnected from NodeGraphQt's
-  own handlers - which would push onto NodeGraphQt's undo stack - and turned into requests to the
+  renamed, dropped, pipes sliced) are taken from NodeGraphQt's own handlers - which would push
+  onto NodeGraphQt's undo stack - and turned into requests to the
   :class:`~neuroflow.gui.document.Document`. A refused request leaves the workflow untouched and
   the canvas re-syncs, undoing whatever the viewer had already drawn. NodeGraphQt's undo stack
   therefore stays empty (the tests check it) and there is exactly one history: the document's.
@@ -21,35 +24,16 @@ only *draws* it. Two rules keep the picture and the model provably equal:
 
 from __future__ import annotations
 
-import contextlib
-import io
 import logging
-import os
-import sys
-import warnings
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
 from typing import Any
 
 from PySide6.QtCore import QEvent, QMimeData, QObject, QPoint, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import (
-    QAction,
-    QBrush,
-    QColor,
-    QCursor,
-    QFont,
-    QFontMetricsF,
-    QHelpEvent,
-    QKeyEvent,
-    QPainter,
-    QPainterPath,
-    QPen,
-    QPixmap,
-    QUndoStack,
-)
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QGraphicsView, QLabel, QMenu, QWidget
+from PySide6.QtGui import QAction, QBrush, QColor, QCursor, QHelpEvent, QKeyEvent, QPainter, QPixmap
+from PySide6.QtWidgets import QGraphicsScene, QGraphicsView, QLabel, QWidget
 
 from neuroflow.core.events import (
-    BatchEnded,
     ConnectionAdded,
     ConnectionRemoved,
     LabelChanged,
@@ -57,353 +41,39 @@ from neuroflow.core.events import (
     NodeMoved,
     NodeProgress,
     NodeRemoved,
-    NodeState,
     NodeStateChanged,
     SettingChanged,
     SpecsChanged,
-    TrainingStarted,
 )
-from neuroflow.core.node import MissingNode, Node
-from neuroflow.core.ports import Port
+from neuroflow.core.node import MissingNode
 from neuroflow.core.workflow import Connection, WorkflowNode
 
-from . import theme
+from . import nodegraph, theme
 from .document import Document
 from .mime import decode_library_block, decode_node_types
 from .node_info import footer_lines, tooltip_html
+from .node_item import (
+    NODE_MIN_WIDTH,
+    MissingNodeView,
+    NeuroNodeItem,
+    add_instance_ports,
+    node_class_for,
+    paint_port,
+    ports_changed,
+)
 from .node_search import NodeSearchPopup
 from .wire_flash import flash_wire
 
 log = logging.getLogger(__name__)
 
+__all__ = ["Canvas", "NeuroNodeItem", "Pair"]
 
-@contextlib.contextmanager
-def _quiet_fast_import() -> Iterator[None]:
-    """Import NodeGraphQt quietly and without dragging in setuptools.
-
-    NodeGraphQt imports ``distutils.version``; with setuptools' distutils shim active that
-    import loads all of setuptools (a quarter of a second at start-up). Where the standard
-    library still has distutils (Python < 3.12) the shim is bypassed for this one import.
-    Qt.py, NodeGraphQt's binding shim, also prints a warning for every optional Qt module whose
-    system library is absent (e.g. QtMultimedia without PulseAudio); none is used here.
-    """
-    os.environ.setdefault("QT_PREFERRED_BINDING", "PySide6")
-    shims = [f for f in sys.meta_path if type(f).__name__ == "DistutilsMetaFinder"]
-    bypass = bool(shims) and sys.version_info < (3, 12) and "distutils" not in sys.modules
-    if bypass:
-        sys.meta_path[:] = [f for f in sys.meta_path if f not in shims]
-    noise = io.StringIO()
-    try:
-        with contextlib.redirect_stderr(noise), warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)
-            yield
-    finally:
-        if bypass:
-            sys.meta_path[:0] = shims
-    if noise.getvalue().strip():
-        log.debug("NodeGraphQt import messages: %s", noise.getvalue().strip())
-
-
-with _quiet_fast_import():
-    from NodeGraphQt import BaseNode, NodeGraph  # noqa: E402
-    from NodeGraphQt.constants import PortTypeEnum  # noqa: E402
-    from NodeGraphQt.qgraphics.node_base import NodeItem  # noqa: E402
-    from NodeGraphQt.qgraphics.pipe import PipeItem  # noqa: E402
-
-MISSING_TYPE = "neuroflow.missing.MissingNode"
-
-#: A node is this wide unless its title or ports need more; footer lines never widen it (a long
-#: message, e.g. where a dataset was looked for, is elided; the tooltip has all of it).
-NODE_MIN_WIDTH = 180.0
-FOOTER_LINE_HEIGHT = 16.0
-FOOTER_PADDING = 8.0
-PROGRESS_HEIGHT = 7.0
-LIGHT_RADIUS = 6.0
-TITLE_INDENT = 28.0
 Pair = tuple[str, str, str, str]  # source id, source port, target id, target port
+#: The colour of a missing node's ports (their type is unknown).
+MISSING_PORT_COLOR = (148, 163, 184)
 
 
 # -- drawing -------------------------------------------------------------------------------------
-def _paint_port(painter: QPainter, rect: QRectF, info: dict[str, Any]) -> None:
-    """Ports keep their type colour: a ring when free, filled when wired, larger on hover."""
-    painter.save()
-    color = QColor(*info["color"][:3])
-    if info["hovered"]:
-        rect = rect.adjusted(-1.5, -1.5, 1.5, 1.5)
-    painter.setPen(QPen(color.darker(135), 1.6))
-    painter.setBrush(color if info["connected"] or info["hovered"] else QColor(theme.WHITE))
-    painter.drawEllipse(rect)
-    if not info["connected"] and not info["hovered"]:
-        inner = rect.adjusted(rect.width() * 0.3, rect.height() * 0.3, -rect.width() * 0.3, -rect.height() * 0.3)
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(color)
-        painter.drawEllipse(inner)
-    painter.restore()
-
-
-class NeuroNodeItem(NodeItem):
-    """A node box: coloured header with a status light, ports, and a footer of live facts.
-
-    The footer shows what :func:`~neuroflow.gui.node_info.footer_lines` computes (output shape and
-    parameters for layers), a progress bar while executing, and a red badge when the node failed.
-    Its width comes from the title and ports only, never from the footer's text (elided, whole in
-    the tooltip): a node that widened with a warning moved its output ports under the mouse.
-    """
-
-    #: While True, ``draw_node`` (size and layout) waits: NodeGraphQt redraws a node for each
-    #: port and property it sets while creating it; the canvas releases it once, complete.
-    _drawing_held = False
-    #: Below this zoom (screen pixels per scene pixel) the footer's text would be a few pixels
-    #: high: a node is drawn as its box, header and status light only (a whole large network
-    #: fitted into the window paints several times faster).
-    DETAIL_ZOOM = 0.4
-
-    def __init__(self, name: str = "node", parent: Any = None) -> None:
-        super().__init__(name, parent)
-        self._drawing_held = True
-        self.category = "Other"
-        self.missing = False
-        self.state = NodeState.NOT_CONFIGURED
-        self.lines: tuple[str, ...] = ()
-        self.progress: float | None = None
-        self.progress_text = ""
-        self.tooltip_html = ""
-        #: Builds the tooltip; called only when the tooltip is about to show (see ``toolTip``).
-        self._tooltip_source: Callable[[], str] | None = None
-        self._icon_item.setVisible(False)
-        # NodeGraphQt hides texts when a node is narrower than 70 px on screen; a whole
-        # workflow fitted into a laptop screen is smaller than that, and nameless boxes teach
-        # nothing. Keep the texts down to 25 px.
-        self._proxy_mode_threshold = 25
-        font = QFont(self._text_item.font())
-        font.setPointSizeF(theme.BASE_POINT_SIZE + 0.5)
-        font.setBold(True)
-        self._text_item.setFont(font)
-        self._footer_font = QFont(font)
-        self._footer_font.setBold(False)
-        self._footer_font.setPointSizeF(theme.BASE_POINT_SIZE - 1)
-
-    # -- facts shown -------------------------------------------------------------------------
-    def set_facts(self, state: NodeState, lines: tuple[str, ...], tooltip: Callable[[], str]) -> None:
-        """Show a state and footer lines; ``tooltip`` builds the tooltip text when it is shown.
-
-        An edit high up a large network changes what every node after it says in its tooltip
-        (the network's total parameters) but rarely its lines: building and setting hundreds of
-        tooltips nobody reads would cost more than the edit itself, so it waits for a hover."""
-        self._tooltip_source = tooltip
-        self.tooltip_html = ""
-        if (state, lines) == (self.state, self.lines) and (
-            state is NodeState.EXECUTING or self.progress is None
-        ):
-            return  # nothing to redraw (an edit upstream often leaves a node's facts as they were)
-        resize = len(lines) != len(self.lines)  # taller or shorter; never wider (see the class)
-        self.state, self.lines = state, lines
-        if state is not NodeState.EXECUTING:
-            self.progress, self.progress_text = None, ""
-        if resize and self.scene():
-            self.draw_node()
-            for port in self.inputs + self.outputs:
-                port.redraw_connected_pipes()
-        self.update()
-
-    def set_progress(self, fraction: float | None, text: str = "") -> None:
-        """Show progress; repaints only when the bar visibly moves (training reports every batch)."""
-        value = fraction if fraction is None else max(0.0, min(1.0, fraction))
-        moved = (value is None) != (self.progress is None) or (
-            value is not None and self.progress is not None and abs(value - self.progress) >= 0.005
-        )
-        self.progress_text = text
-        if moved or value == 1.0:
-            self.progress = value
-            self.update()
-
-    # -- geometry ----------------------------------------------------------------------------
-    def _footer_height(self) -> float:
-        rows = max(len(self.lines), 1)
-        return rows * FOOTER_LINE_HEIGHT + 2 * FOOTER_PADDING + PROGRESS_HEIGHT
-
-    def calc_size(self, add_w: float = 0.0, add_h: float = 0.0) -> tuple[float, float]:
-        width, height = super().calc_size(add_w, add_h)
-        width = max(width + TITLE_INDENT, NODE_MIN_WIDTH)
-        return width, height + self._footer_height()
-
-    def align_label(self, h_offset: float = 0.0, v_offset: float = 0.0) -> None:
-        rect = self.boundingRect()
-        self._text_item.setPos(rect.left() + TITLE_INDENT + h_offset, rect.top() + 2 + v_offset)
-
-    def align_icon(self, h_offset: float = 0.0, v_offset: float = 0.0) -> None:
-        self._icon_item.setVisible(False)
-
-    def refresh_tooltip(self) -> None:
-        """Build the tooltip if the facts changed since it was last built."""
-        if not self.tooltip_html and self._tooltip_source is not None:
-            self.tooltip_html = self._tooltip_source()
-            QGraphicsItem.setToolTip(self, self.tooltip_html)
-
-    def toolTip(self) -> str:  # noqa: N802 (Qt API)
-        self.refresh_tooltip()
-        return super().toolTip()
-
-    def draw_node(self) -> None:
-        if not self._drawing_held:
-            super().draw_node()
-
-    def release_drawing(self) -> None:
-        """The node is complete: size and lay it out now, once."""
-        self._drawing_held = False
-        self.draw_node()
-
-    def _tooltip_disable(self, state: bool) -> None:
-        # NodeGraphQt sets its own tooltip at each layout; keep ours (still to build, maybe).
-        QGraphicsItem.setToolTip(self, self.tooltip_html or self.name)
-
-    def _header_height(self) -> float:
-        return self._text_item.boundingRect().height() + 6.0
-
-    # -- painting ----------------------------------------------------------------------------
-    def _paint_horizontal(self, painter: QPainter, option: Any, widget: Any) -> None:
-        painter.save()
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        rect = self.boundingRect().adjusted(1.0, 1.0, -1.0, -1.0)
-        radius = 8.0
-        accent = theme.category_color("Missing" if self.missing else self.category)
-        if option.levelOfDetailFromTransform(painter.worldTransform()) < self.DETAIL_ZOOM:
-            self._paint_overview(painter, rect, accent)
-            painter.restore()
-            return
-
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(QColor(15, 23, 42, 26))
-        painter.drawRoundedRect(rect.translated(0, 2.5), radius, radius)
-        painter.setBrush(QColor(theme.WHITE))
-        painter.drawRoundedRect(rect, radius, radius)
-
-        header = QRectF(rect.left(), rect.top(), rect.width(), self._header_height())
-        outline = QPainterPath()
-        outline.addRoundedRect(rect, radius, radius)
-        painter.save()
-        painter.setClipPath(outline)
-        tint = QColor(accent)
-        tint.setAlpha(38)
-        painter.fillRect(header, tint)
-        painter.fillRect(QRectF(rect.left(), rect.top(), rect.width(), 4.0), accent)
-        painter.restore()
-
-        painter.setPen(QPen(QColor(theme.BORDER_LIGHT), 1.0))
-        painter.drawLine(QPointF(rect.left(), header.bottom()), QPointF(rect.right(), header.bottom()))
-
-        self._paint_light(painter, QPointF(rect.left() + 15.0, header.center().y() + 1.5))
-        self._paint_footer(painter, rect)
-
-        if self.selected:
-            border = QPen(QColor(theme.ACCENT), 2.4)
-        elif self.state is NodeState.FAILED:
-            border = QPen(QColor(theme.ERROR), 1.8)
-        else:
-            border = QPen(QColor(theme.BORDER), 1.1)
-        if self.missing:
-            border.setStyle(Qt.PenStyle.DashLine)
-        painter.setPen(border)
-        painter.setBrush(Qt.BrushStyle.NoBrush)
-        painter.drawRoundedRect(rect, radius, radius)
-
-        if self.category == "Blocks":
-            self._paint_block_marks(painter, rect, header, accent)
-        if self.state is NodeState.FAILED:
-            self._paint_badge(painter, QPointF(rect.right() - 2.0, rect.top() + 2.0))
-        painter.restore()
-
-    def _paint_block_marks(self, painter: QPainter, rect: QRectF, header: QRectF, accent: QColor) -> None:
-        """A block holds several nodes: a double frame, and a stack of cards in its header."""
-        inner = QColor(accent)
-        inner.setAlpha(110)
-        painter.setPen(QPen(inner, 1.0))
-        painter.setBrush(Qt.BrushStyle.NoBrush)
-        painter.drawRoundedRect(rect.adjusted(3.0, 3.0, -3.0, -3.0), 6.0, 6.0)
-        size, x, y = 9.0, rect.right() - 24.0, header.center().y() - 4.0
-        for step in (4.0, 0.0):
-            painter.setPen(QPen(accent, 1.2))
-            painter.setBrush(QColor(theme.WHITE))
-            painter.drawRoundedRect(QRectF(x + step, y - step + 4.0, size + 2.0, size - 1.0), 2.0, 2.0)
-
-    def _paint_overview(self, painter: QPainter, rect: QRectF, accent: QColor) -> None:
-        """The node seen from afar: its box with the category's colour, the status light and
-        the failed or selected border - what can still be told apart at that size."""
-        header = QRectF(rect.left(), rect.top(), rect.width(), self._header_height())
-        if self.selected:
-            border = QPen(QColor(theme.ACCENT), 2.4)
-        elif self.state is NodeState.FAILED:
-            border = QPen(QColor(theme.ERROR), 1.8)
-        else:
-            border = QPen(QColor(theme.BORDER), 1.1)
-        if self.missing:
-            border.setStyle(Qt.PenStyle.DashLine)
-        painter.setPen(border)
-        painter.setBrush(QColor(theme.WHITE))
-        painter.drawRect(rect)
-        tint = QColor(accent)
-        tint.setAlpha(90)
-        painter.fillRect(header, tint)
-        self._paint_light(painter, QPointF(rect.left() + 15.0, header.center().y() + 1.5))
-
-    def _paint_light(self, painter: QPainter, center: QPointF) -> None:
-        color = QColor(theme.STATE_COLORS[self.state])
-        painter.setPen(QPen(color.darker(130), 1.4))
-        if self.state is NodeState.NOT_CONFIGURED:
-            painter.setBrush(QColor(theme.ERROR_SOFT))
-        else:
-            painter.setBrush(color)
-        painter.drawEllipse(center, LIGHT_RADIUS, LIGHT_RADIUS)
-        if self.state is NodeState.EXECUTED:
-            painter.setPen(QPen(QColor(theme.WHITE), 1.6))
-            painter.drawPolyline(
-                [center + QPointF(-2.8, 0.2), center + QPointF(-0.8, 2.2), center + QPointF(2.9, -2.0)]
-            )
-
-    def _paint_footer(self, painter: QPainter, rect: QRectF) -> None:
-        footer_top = rect.bottom() - self._footer_height()
-        painter.setFont(self._footer_font)
-        if self.state is NodeState.NOT_CONFIGURED or self.missing:
-            color = QColor("#b45309")
-        elif self.state is NodeState.FAILED:
-            color = QColor(theme.ERROR)
-        else:
-            color = QColor(theme.MUTED)
-        painter.setPen(color)
-        metrics = QFontMetricsF(self._footer_font)
-        y = footer_top + FOOTER_PADDING
-        width = rect.width() - 2 * FOOTER_PADDING
-        for line in self.lines:
-            text = metrics.elidedText(line, Qt.TextElideMode.ElideRight, width)
-            painter.drawText(QRectF(rect.left() + FOOTER_PADDING, y, width, FOOTER_LINE_HEIGHT),
-                             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text)
-            y += FOOTER_LINE_HEIGHT
-        if self.state is NodeState.EXECUTING:
-            track = QRectF(rect.left() + FOOTER_PADDING, rect.bottom() - FOOTER_PADDING - PROGRESS_HEIGHT + 2,
-                           width, PROGRESS_HEIGHT - 1)
-            painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(QColor(theme.ACCENT_SOFT))
-            painter.drawRoundedRect(track, 3, 3)
-            painter.setBrush(QColor(theme.ACCENT))
-            if self.progress is None:
-                part = QRectF(track.left() + track.width() * 0.35, track.top(), track.width() * 0.3, track.height())
-            else:
-                part = QRectF(track.left(), track.top(), max(track.width() * self.progress, track.height()),
-                              track.height())
-            painter.drawRoundedRect(part, 3, 3)
-
-    def _paint_badge(self, painter: QPainter, center: QPointF) -> None:
-        painter.setPen(QPen(QColor(theme.WHITE), 2.0))
-        painter.setBrush(QColor(theme.ERROR))
-        painter.drawEllipse(center, 10.0, 10.0)
-        font = QFont(self._footer_font)
-        font.setBold(True)
-        font.setPointSizeF(theme.BASE_POINT_SIZE)
-        painter.setFont(font)
-        painter.setPen(QColor(theme.WHITE))
-        painter.drawText(QRectF(center.x() - 10, center.y() - 10, 20, 20), Qt.AlignmentFlag.AlignCenter, "!")
-
-
 def _grid_brush(spacing: int = 24) -> QBrush:
     """A light dot grid as a tiled brush: drawn by Qt in C++, scales with the zoom."""
     tile = QPixmap(spacing, spacing)
@@ -416,78 +86,6 @@ def _grid_brush(spacing: int = 24) -> QBrush:
     painter.end()
     return QBrush(tile)
 
-
-# -- node classes ---------------------------------------------------------------------------------
-def _port_tooltip(port: Port, direction: str) -> str:
-    text = f"<b>{port.title}</b> ({direction}): {port.type.label}"
-    if port.optional:
-        text += " · optional"
-    if port.help:
-        text += f"<br/>{port.help}"
-    return f"<qt>{text}</qt>"
-
-
-def _add_ports(ng_node: Any, node_type: type[Node]) -> None:
-    for port in node_type.inputs:
-        view_port = ng_node.add_input(port.name, multi_input=False, color=port.type.color, painter_func=_paint_port)
-        _decorate_port(ng_node, view_port.view, port, "input")
-    for port in node_type.outputs:
-        view_port = ng_node.add_output(port.name, multi_output=True, color=port.type.color, painter_func=_paint_port)
-        _decorate_port(ng_node, view_port.view, port, "output")
-
-
-def _decorate_port(ng_node: Any, port_view: Any, port: Port, direction: str) -> None:
-    port_view.setToolTip(_port_tooltip(port, direction))
-    items = ng_node.view._input_items if direction == "input" else ng_node.view._output_items
-    text_item = items.get(port_view)
-    if text_item is not None:
-        if port.title != port.name:
-            text_item.setPlainText(port.title)
-        text_item.setDefaultTextColor(QColor(theme.MUTED))
-        font = QFont(text_item.font())
-        font.setPointSizeF(theme.BASE_POINT_SIZE - 1)
-        text_item.setFont(font)
-
-
-def _add_instance_ports(ng_node: Any, node: Node) -> None:
-    """Ports a node has beyond its type's: a block's inputs, one per network entering it."""
-    for port in node.inputs:
-        if port.name not in ng_node.inputs():
-            view_port = ng_node.add_input(port.name, multi_input=False, color=port.type.color,
-                                          painter_func=_paint_port)
-            _decorate_port(ng_node, view_port.view, port, "input")
-
-
-def _ports_changed(ng_node: Any, node: Node) -> bool:
-    """True when a node's ports are no longer those drawn (a block edited inside)."""
-    if isinstance(node, MissingNode):
-        return False
-    return list(ng_node.inputs()) != [p.name for p in node.inputs]
-
-
-def node_class_for(node_type: type[Node]) -> type:
-    """A NodeGraphQt node class whose type string is exactly ``node_type.type_id``."""
-    identifier, _, class_name = node_type.type_id.rpartition(".")
-
-    def __init__(self: Any) -> None:
-        BaseNode.__init__(self, qgraphics_item=NeuroNodeItem)
-        self.view.category = node_type.category
-        _add_ports(self, node_type)
-
-    return type(class_name, (BaseNode,), {"__identifier__": identifier, "NODE_NAME": node_type.name,
-                                          "__init__": __init__})
-
-
-class _MissingNodeView(BaseNode):
-    """Stands in for a node type that is not installed; ports are added from its wiring."""
-
-    __identifier__ = "neuroflow.missing"
-    NODE_NAME = "Missing node"
-
-    def __init__(self) -> None:
-        super().__init__(qgraphics_item=NeuroNodeItem)
-        self.view.missing = True
-        self.view.category = "Missing"
 
 
 class _EmptyHint(QLabel):
@@ -521,6 +119,7 @@ class _EmptyHint(QLabel):
         return False
 
 
+
 # -- the adapter ----------------------------------------------------------------------------------
 class Canvas(QObject):
     """Draws a :class:`Document`'s workflow with NodeGraphQt and turns gestures into edits."""
@@ -539,10 +138,9 @@ class Canvas(QObject):
     def __init__(self, document: Document, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.document = document
-        self.graph = NodeGraph(undo_stack=QUndoStack(self))
+        self.graph = nodegraph.new_graph(self)
         self._views: dict[str, Any] = {}  # core id -> NodeGraphQt node
         self._core_ids: dict[str, str] = {}  # NodeGraphQt id -> core id
-        self._training: dict[str, tuple[int, int]] = {}  # node id -> (epochs, batches)
         self._syncing = False
         self._style_graph()
         self._register_types()
@@ -578,28 +176,6 @@ class Canvas(QObject):
         viewer = graph.viewer()
         viewer.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         viewer.setToolTip("")
-        menu = viewer.context_menus()["graph"]
-        menu.clear()  # drop NodeGraphQt's own undo/redo, which act on its (unused) stack
-        # NeuroFlow labels need not be unique (ids are); NodeGraphQt's renaming compares each
-        # new node's name with every other, which makes opening a large workflow quadratic.
-        graph.get_unique_name = lambda name: name  # type: ignore[method-assign]
-        # Pipes get their port type's colour before they enter the scene, not after.
-        viewer.establish_connection = self._establish_connection  # type: ignore[method-assign]
-
-    def _establish_connection(self, start_port: Any, end_port: Any) -> None:
-        """NodeGraphQt's ``establish_connection`` (a pipe item between two port items), with the
-        pipe styled before it is added to the scene, where each restyling costs an update."""
-        pipe = PipeItem()
-        out_port = end_port if start_port.port_type == PortTypeEnum.IN.value else start_port
-        pipe.color = tuple(out_port.color[:3]) + (255,)
-        pipe.reset()
-        self.graph.scene().addItem(pipe)
-        pipe.set_connections(start_port, end_port)
-        pipe.draw_path(pipe.input_port, pipe.output_port)
-        if start_port.node.selected or end_port.node.selected:
-            pipe.highlight()
-        if not start_port.node.visible or not end_port.node.visible:
-            pipe.hide()
 
     def _register_types(self) -> None:
         for node_type in self.document.registry:
@@ -610,24 +186,15 @@ class Canvas(QObject):
 
     def _rewire_viewer(self) -> None:
         viewer, graph = self.graph.viewer(), self.graph
-        for signal, slot in (
-            (viewer.search_triggered, graph._on_search_triggered),
-            (viewer.connection_sliced, graph._on_connection_sliced),
-            (viewer.connection_changed, graph._on_connection_changed),
-            (viewer.moved_nodes, graph._on_nodes_moved),
-            (viewer.node_name_changed, graph._on_node_name_changed),
-            (viewer.insert_node, graph._on_insert_node),
-            (viewer.data_dropped, graph._on_node_data_dropped),
-            (viewer.node_double_clicked, graph._on_node_double_clicked),
-        ):
-            signal.disconnect(slot)
-        viewer.search_triggered.connect(self._on_search_triggered)
-        viewer.connection_sliced.connect(self._on_connection_sliced)
-        viewer.connection_changed.connect(self._on_connection_changed)
-        viewer.moved_nodes.connect(self._on_nodes_moved)
-        viewer.node_name_changed.connect(self._on_node_renamed)
-        viewer.data_dropped.connect(self._on_data_dropped)
-        viewer.node_double_clicked.connect(self._on_double_clicked)
+        nodegraph.take_over_gestures(graph, {
+            "search_triggered": self._on_search_triggered,
+            "connection_sliced": self._on_connection_sliced,
+            "connection_changed": self._on_connection_changed,
+            "moved_nodes": self._on_nodes_moved,
+            "node_name_changed": self._on_node_renamed,
+            "data_dropped": self._on_data_dropped,
+            "node_double_clicked": self._on_double_clicked,
+        })
         graph.node_selection_changed.connect(self._emit_selection)
         graph.node_selected.connect(self._emit_selection)
         viewer.installEventFilter(self)  # Tab opens the node search (see eventFilter)
@@ -657,7 +224,7 @@ class Canvas(QObject):
 
     def set_context_actions(self, actions: Iterable[QAction | None]) -> None:
         """The right-click menu of the canvas (``None`` for a separator)."""
-        menu: QMenu = self.graph.viewer().context_menus()["graph"]
+        menu = nodegraph.graph_menu(self.graph)
         menu.setStyleSheet("")  # NodeGraphQt styles its menus dark; use the editor's theme
         menu.clear()
         for action in actions:
@@ -692,7 +259,6 @@ class Canvas(QObject):
         try:
             for core_id in list(self._views):
                 self._remove_view(core_id)
-            self._training.clear()
             self.sync()
         finally:
             scene.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
@@ -708,7 +274,7 @@ class Canvas(QObject):
             for core_id in [cid for cid in self._views if cid not in workflow.nodes]:
                 self._remove_view(core_id)
             for core_id, item in workflow.nodes.items():
-                if core_id in self._views and _ports_changed(self._views[core_id], item.node):
+                if core_id in self._views and ports_changed(self._views[core_id], item.node):
                     self._remove_view(core_id)
                 if core_id not in self._views:
                     self._add_view(item)
@@ -720,19 +286,13 @@ class Canvas(QObject):
             self._syncing = False
 
     def _add_view(self, item: WorkflowNode) -> None:
-        if isinstance(item.node, MissingNode):
-            ng_node = _MissingNodeView()
-            self.graph.add_node(ng_node, pos=list(item.position), selected=False, push_undo=False)
-        else:
-            ng_node = self.graph.create_node(item.node.type_id, name=item.label, selected=False,
-                                             pos=list(item.position), push_undo=False,
-                                             text_color=theme.TEXT)
-        _add_instance_ports(ng_node, item.node)
-        ng_node.view.text_color = QColor(theme.TEXT).getRgb()
-        ng_node.model.text_color = QColor(theme.TEXT).getRgb()
+        stand_in = MissingNodeView() if isinstance(item.node, MissingNode) else None
+        ng_node = nodegraph.create_view(self.graph, stand_in, item.node.type_id, item.label, item.position,
+                                        theme.TEXT)
+        add_instance_ports(ng_node, item.node)
         self._views[item.id] = ng_node
         self._core_ids[ng_node.id] = item.id
-        self._set_label(ng_node, item.label)
+        nodegraph.set_label(ng_node, item.label)
         self._show_facts(item)  # before the first layout: the footer decides the node's size
         ng_node.view.release_drawing()
 
@@ -741,28 +301,11 @@ class Canvas(QObject):
         self._core_ids.pop(ng_node.id, None)
         self.graph.remove_node(ng_node, push_undo=False)
 
-    @staticmethod
-    def _set_label(ng_node: Any, label: str) -> None:
-        # Straight to model and view: NodeGraphQt's set_name would make names unique, but two
-        # nodes may share a label in NeuroFlow (their ids differ).
-        if ng_node.model.name != label or ng_node.view.name != label:
-            ng_node.model.name = label
-            ng_node.NODE_NAME = label
-            ng_node.view.name = label
-            ng_node.view.draw_node()
-
     def _sync_node(self, item: WorkflowNode) -> None:
         ng_node = self._views[item.id]
-        self._set_label(ng_node, item.label)
-        self._place(ng_node, item)
+        nodegraph.set_label(ng_node, item.label)
+        nodegraph.place(ng_node, item.position)
         self._show_facts(item)
-
-    @staticmethod
-    def _place(ng_node: Any, item: WorkflowNode) -> None:
-        position = [float(item.position[0]), float(item.position[1])]
-        if ng_node.view.xy_pos != position:
-            ng_node.view.xy_pos = position
-        ng_node.model.pos = position
 
     def _show_facts(self, item: WorkflowNode) -> None:
         """Status light, footer lines and tooltip of one node."""
@@ -773,14 +316,14 @@ class Canvas(QObject):
         for c in connections:
             for core_id, port, direction in ((c.source, c.source_port, "out"), (c.target, c.target_port, "in")):
                 ng_node = self._views.get(core_id)
-                if not isinstance(ng_node, _MissingNodeView):
+                if not isinstance(ng_node, MissingNodeView):
                     continue
                 existing = ng_node.inputs() if direction == "in" else ng_node.outputs()
                 if port not in existing:
                     if direction == "in":
-                        ng_node.add_input(port, color=(148, 163, 184), painter_func=_paint_port)
+                        ng_node.add_input(port, color=MISSING_PORT_COLOR, painter_func=paint_port)
                     else:
-                        ng_node.add_output(port, color=(148, 163, 184), painter_func=_paint_port)
+                        ng_node.add_output(port, color=MISSING_PORT_COLOR, painter_func=paint_port)
 
     def _ports(self, pair: Pair) -> tuple[Any, Any] | None:
         source, source_port, target, target_port = pair
@@ -793,7 +336,8 @@ class Canvas(QObject):
             return None
         return out_port, in_port
 
-    def _model_pairs(self) -> set[Pair]:
+    def model_pairs(self) -> set[Pair]:
+        """The wires in NodeGraphQt's port model, in core ids (what the pipes should draw)."""
         pairs: set[Pair] = set()
         for core_id, ng_node in self._views.items():
             for name, in_port in ng_node.inputs().items():
@@ -807,7 +351,7 @@ class Canvas(QObject):
         connections = list(connections)
         self._ensure_missing_ports(connections)
         wanted = {(c.source, c.source_port, c.target, c.target_port) for c in connections}
-        current = self._model_pairs()
+        current = self.model_pairs()
         for pair in current - wanted:
             ports = self._ports(pair)
             if ports:
@@ -820,30 +364,29 @@ class Canvas(QObject):
 
     def _sync_pipe_items(self, wanted: set[Pair]) -> None:
         """Make the pipe items on screen match (the viewer deletes some while dragging)."""
-        viewer = self.graph.viewer()
         for pair in wanted:
             ports = self._ports(pair)
-            if not ports:
-                continue
-            out_view, in_view = ports[0].view, ports[1].view
-            pipes = [p for p in in_view.connected_pipes if p.output_port is out_view]
-            if not pipes:
-                viewer.establish_connection(in_view, out_view)
+            if ports and not any(out is ports[0].view for _, out in nodegraph.pipes_at(ports[1])):
+                nodegraph.draw_pipe(self.graph, *ports)
         for core_id, ng_node in self._views.items():
             for name, in_port in ng_node.inputs().items():
-                for pipe in list(in_port.view.connected_pipes):
-                    out_view = pipe.output_port
-                    source = self._core_ids.get(out_view.node.id) if out_view is not None else None
-                    if source is None or (source, out_view.name, core_id, name) not in wanted:
-                        pipe.delete()
+                for pipe, out_item in nodegraph.pipes_at(in_port):
+                    if self._drawn_pair(core_id, name, out_item) not in wanted:
+                        nodegraph.erase_pipe(pipe)
                     else:
-                        color = tuple(out_view.color[:3]) + (255,)
-                        if pipe.color != color:
-                            pipe.color = color
-                            pipe.reset()
+                        nodegraph.recolor(pipe)
                 in_port.view.update()
             for out_port in ng_node.outputs().values():
                 out_port.view.update()
+
+    def _drawn_pair(self, core_id: str, port: str, out_item: Any) -> Pair | None:
+        """The wire a pipe item on screen draws into input ``port`` of ``core_id``, in core
+        ids (None for a pipe from nowhere or from a node the canvas does not know)."""
+        if out_item is None:
+            return None
+        ng_id, out_name = nodegraph.pipe_source(out_item)
+        source = self._core_ids.get(ng_id)
+        return (source, out_name, core_id, port) if source is not None else None
 
     def _show_connection(self, connection: Connection) -> None:
         """Draw one wire: NodeGraphQt's port model and exactly one pipe item on screen."""
@@ -855,19 +398,7 @@ class Canvas(QObject):
         out_port, in_port = ports
         if out_port not in in_port.connected_ports():
             in_port.connect_to(out_port, push_undo=False, emit_signal=False)
-        out_view, in_view = out_port.view, in_port.view
-        pipes = [p for p in in_view.connected_pipes if p.output_port is out_view]
-        if not pipes:
-            self.graph.viewer().establish_connection(in_view, out_view)
-        for extra in pipes[1:]:
-            extra.delete()
-        color = tuple(out_view.color[:3]) + (255,)
-        for pipe in pipes[:1]:
-            if pipe.color != color:
-                pipe.color = color
-                pipe.reset()
-        in_view.update()
-        out_view.update()
+        nodegraph.draw_pipe(self.graph, out_port, in_port)
 
     def _hide_connection(self, connection: Connection) -> None:
         """Remove one wire from NodeGraphQt's port model and its pipe items from the screen."""
@@ -878,11 +409,7 @@ class Canvas(QObject):
         out_port, in_port = ports
         if out_port in in_port.connected_ports():
             in_port.disconnect_from(out_port, push_undo=False, emit_signal=False)
-        for pipe in list(in_port.view.connected_pipes):
-            if pipe.output_port is out_port.view:
-                pipe.delete()
-        in_port.view.update()
-        out_port.view.update()
+        nodegraph.erase_pipes(out_port, in_port)
 
     def _apply_edit(self, event: object) -> None:
         """One edit event of the workflow -> the one node view or pipe it concerns."""
@@ -910,12 +437,12 @@ class Canvas(QObject):
         elif isinstance(event, LabelChanged):
             item = workflow.nodes.get(event.node_id)
             if item is not None and item.id in self._views:
-                self._set_label(self._views[item.id], item.label)
+                nodegraph.set_label(self._views[item.id], item.label)
                 self._show_facts(item)  # the tooltip names it
         elif isinstance(event, NodeMoved):
             item = workflow.nodes.get(event.node_id)
             if item is not None and item.id in self._views:
-                self._place(self._views[item.id], item)
+                nodegraph.place(self._views[item.id], item.position)
 
     # -- core events (already on the GUI thread) ---------------------------------------------
     def _on_edit(self, event: object) -> None:
@@ -931,14 +458,6 @@ class Canvas(QObject):
             view = self._item(event.node_id)
             if view is not None:
                 view.set_progress(event.fraction, event.message)
-        elif isinstance(event, TrainingStarted):
-            self._training[event.node_id] = (max(event.epochs, 1), max(event.batches_per_epoch, 1))
-        elif isinstance(event, BatchEnded):
-            view = self._item(event.node_id)
-            epochs, _ = self._training.get(event.node_id, (1, event.batches))
-            if view is not None and event.batches:
-                done = (event.epoch - 1) + event.batch / event.batches
-                view.set_progress(done / epochs, f"epoch {event.epoch}/{epochs}")
 
     def _item(self, core_id: str) -> NeuroNodeItem | None:
         ng_node = self._views.get(core_id)
@@ -946,16 +465,13 @@ class Canvas(QObject):
 
     # -- view gestures -> document edits -----------------------------------------------------
     def _pair_of(self, port_a: Any, port_b: Any) -> Pair | None:
-        ports = {port_a.port_type: port_a, port_b.port_type: port_b}
-        out_view = ports.get(PortTypeEnum.OUT.value)
-        in_view = ports.get(PortTypeEnum.IN.value)
-        if out_view is None or in_view is None:
+        wire = nodegraph.wire_of(port_a, port_b)
+        if wire is None:
             return None
-        source = self._core_ids.get(out_view.node.id)
-        target = self._core_ids.get(in_view.node.id)
+        source, target = self._core_ids.get(wire[0]), self._core_ids.get(wire[2])
         if source is None or target is None:
             return None
-        return (source, out_view.name, target, in_view.name)
+        return (source, wire[1], target, wire[3])
 
     def _on_connection_changed(self, disconnected: list, connected: list) -> None:
         drop = [p for p in (self._pair_of(a, b) for a, b in disconnected) if p]
@@ -980,8 +496,8 @@ class Canvas(QObject):
         names = [nodes[i].label if i in nodes else i for i in (pair[0], pair[2], old.source)]
         self.status_message.emit(f"Connected '{names[0]}' to '{names[1]}'; replaced the wire from '{names[2]}'")
         if old.source in self._views and old.target in self._views:
-            start = self.port_items(old.source, old.source_port, "out").sceneBoundingRect().center()
-            end = self.port_items(old.target, old.target_port, "in").sceneBoundingRect().center()
+            start = self.port_item(old.source, old.source_port, "out").sceneBoundingRect().center()
+            end = self.port_item(old.target, old.target_port, "in").sceneBoundingRect().center()
             flash_wire(self.graph.viewer().scene(), start, end)
 
     def _on_connection_sliced(self, ports: list) -> None:
@@ -1041,8 +557,7 @@ class Canvas(QObject):
     def select(self, ids: Iterable[str], *, center: bool = False) -> None:
         wanted = set(ids)
         for core_id, ng_node in self._views.items():
-            ng_node.view.setSelected(core_id in wanted)
-            ng_node.model.selected = core_id in wanted
+            nodegraph.set_selected(ng_node, core_id in wanted)
         if center and wanted:
             nodes = [self._views[i] for i in wanted if i in self._views]
             if nodes:
@@ -1063,10 +578,7 @@ class Canvas(QObject):
         for view in views:
             rect = rect.united(view.sceneBoundingRect())
         rect.adjust(-60.0, -60.0, 60.0, 60.0)
-        viewer._scene_range = rect
-        viewer._update_scene()
-        if viewer.get_zoom() > 0.0:
-            viewer.reset_zoom(rect.center())
+        nodegraph.fit_scene(viewer, rect)
 
     def free_position(self) -> tuple[float, float]:
         """Where a node added without a drop position goes: the centre of the view, nudged."""
@@ -1091,42 +603,20 @@ class Canvas(QObject):
     def node_view(self, core_id: str) -> NeuroNodeItem:
         return self._views[core_id].view
 
-    def snapshot(self) -> dict[str, Any]:
-        """What the canvas shows, in core terms (ids, types, labels, positions, wires, facts)."""
-        nodes = {}
-        for core_id, ng_node in self._views.items():
-            view = ng_node.view
-            type_id = ng_node.type_ if not isinstance(ng_node, _MissingNodeView) else "missing"
-            nodes[core_id] = {
-                "type": type_id,
-                "label": view.name,
-                "position": tuple(round(v, 1) for v in view.xy_pos),
-                "state": view.state.value,
-                "lines": view.lines,
-            }
-        pipes = set()
-        for core_id, ng_node in self._views.items():
-            for name, in_port in ng_node.inputs().items():
-                for pipe in in_port.view.connected_pipes:
-                    source = self._core_ids.get(pipe.output_port.node.id)
-                    pipes.add((source, pipe.output_port.name, core_id, name))
-        return {"nodes": nodes, "connections": pipes, "model_connections": self._model_pairs()}
+    def port_item(self, core_id: str, port: str, direction: str) -> Any:
+        """The graphics item of a port (``direction`` "in" or "out"), e.g. to flash a wire."""
+        return self.port(core_id, port, direction).view
 
-    def native_undo_count(self) -> int:
-        """Commands on NodeGraphQt's own undo stack: always 0 (all history is the document's)."""
-        return int(self.graph.undo_stack().count())
-
-    # -- test and tool helpers: perform a gesture as the viewer would report it ---------------
-    def port_items(self, core_id: str, port: str, direction: str) -> Any:
+    def port(self, core_id: str, port: str, direction: str) -> Any:
+        """NodeGraphQt's port object of a node's port."""
         ng_node = self._views[core_id]
-        return (ng_node.inputs() if direction == "in" else ng_node.outputs())[port].view
+        return (ng_node.inputs() if direction == "in" else ng_node.outputs())[port]
 
-    def simulate_connect(self, source: str, source_port: str, target: str, target_port: str) -> None:
-        """Emit the viewer's ``connection_changed`` exactly as a drag from output to input does."""
-        out_view = self.port_items(source, source_port, "out")
-        in_view = self.port_items(target, target_port, "in")
-        disconnected = [(in_view, p) for p in in_view.connected_ports]
-        for pipe in list(in_view.connected_pipes):  # the viewer removes the old pipe first
-            pipe.delete()
-        self.graph.viewer().connection_changed.emit(disconnected, [(out_view, in_view)])
+    @property
+    def drawn(self) -> Mapping[str, Any]:
+        """Core id -> the NodeGraphQt node drawn for it (read-only; for checks and tools)."""
+        return MappingProxyType(self._views)
 
+    def core_id_of(self, ng_id: str) -> str | None:
+        """The core id of the node NodeGraphQt knows as ``ng_id``."""
+        return self._core_ids.get(ng_id)

@@ -8,9 +8,12 @@ Layout (dock sizes chosen for a 1600x1000 window on a projector)::
     |       | Training    | Results     | Messages   |
     +-------+-------------+-------------+------------+
 
-The window wires the parts together and owns the user-level flows: files (with "save
-changes?" questions), clipboard, execution (through :class:`~neuroflow.gui.runner.Runner`,
-locking edits while it runs) and closing (which cancels a run and waits for its thread).
+The window assembles the panels, menus, toolbar and actions and wires them together. The two
+user-level flows live in their own controllers: files (new, open, save, recent files, drops,
+"save changes?") in :class:`~neuroflow.gui.file_flow.FileFlow`, runs (execute, cancel, reset,
+the execution process and what runs say) in :class:`~neuroflow.gui.run_flow.RunFlow`. Editing
+gestures that need the window (clipboard, arrange, blocks, result views) and closing (which
+ends a run and the execution process) stay here.
 """
 
 from __future__ import annotations
@@ -20,14 +23,12 @@ import os
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QMimeData, QRectF, QSettings, QSize, Qt, QTimer, QUrl
-from PySide6.QtGui import QCloseEvent, QCursor, QDragEnterEvent, QDropEvent, QGuiApplication, QShortcut
+from PySide6.QtCore import QByteArray, QMimeData, QRectF, QSettings, QSize, Qt, QTimer
+from PySide6.QtGui import QCloseEvent, QCursor, QGuiApplication, QShortcut
 from PySide6.QtWidgets import (
     QDockWidget,
-    QFileDialog,
     QLabel,
     QMainWindow,
-    QMenu,
     QMessageBox,
     QToolBar,
     QToolButton,
@@ -35,28 +36,26 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from neuroflow.core.errors import NeuroFlowError
-from neuroflow.core.events import NodeProgress, NodeState, NodeStateChanged, TrainingStarted
+from neuroflow.core.events import NodeState, NodeStateChanged, TrainingStarted
 from neuroflow.core.executor import RunResult
 from neuroflow.core.layout import arrange_workflow
-from neuroflow.core.node import MissingNode
 from neuroflow.core.registry import Registry
 
 from . import blocks, icons
 from .actions import create_actions
 from .canvas import Canvas
 from .document import LOCKED_MESSAGE, Document
+from .file_flow import FileFlow
 from .messages import MessagesPanel
 from .placement import DEFAULT_NODE_SIZE, copied_positions, free_place, group_rect
 from .properties import PropertiesPanel
 from .repository import NodeRepository
 from .results import ResultsPanel
-from .runner import Runner
+from .run_flow import RunFlow
 
 log = logging.getLogger(__name__)
 
-FILE_FILTER = "NeuroFlow workflows (*.workflow);;All files (*)"
-MAX_RECENT = 8
+__all__ = ["SETTINGS_ENV", "MainWindow", "default_settings"]
 #: 2: a wider Properties panel and taller bottom docks (saved layouts of version 1 are dropped).
 LAYOUT_VERSION = 2
 #: Height of the bottom docks (training monitor, results, messages), in a 1000-pixel window.
@@ -87,13 +86,9 @@ class MainWindow(QMainWindow):
         self._defer_monitor = defer_monitor
         self.settings = settings or default_settings()
         self.document = Document(registry, self)
-        self.runner = Runner(self)
         self.canvas = Canvas(self.document, self)
         self.act = create_actions(self)
-        self._last_run: RunResult | None = None
-        self._running_label = ""
         self.setWindowIcon(icons.icon("app"))
-        self.setAcceptDrops(True)
         self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks)
 
         central = QWidget(self)
@@ -103,6 +98,10 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
 
         self._build_docks()
+        self.files = FileFlow(self, self.document, self.settings, self.messages, self.messages_dock)
+        self.runs = RunFlow(self, self.document, self.messages, self.messages_dock, self.canvas.selected_ids)
+        #: The execution process (tools and tests wait on it).
+        self.runner = self.runs.runner
         self._build_menus()
         self._build_toolbar()
         self._build_status_bar()
@@ -190,7 +189,7 @@ class MainWindow(QMainWindow):
             return item.label if item is not None else node_id
 
         monitor = TrainingMonitor(self, describe_node=describe)
-        monitor.stop_requested.connect(self.runner.request_stop)
+        monitor.stop_requested.connect(lambda: self.runner.request_stop())  # the runner comes after the docks
         return monitor
 
     def _build_menus(self) -> None:
@@ -198,9 +197,7 @@ class MainWindow(QMainWindow):
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
         file_menu.addActions([a["new"], a["open"]])
-        self.recent_menu = QMenu("Open &Recent", self)
-        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
-        file_menu.addMenu(self.recent_menu)
+        file_menu.addMenu(self.files.recent_menu)
         file_menu.addSeparator()
         file_menu.addActions([a["save"], a["save_as"]])
         file_menu.addSeparator()
@@ -249,15 +246,8 @@ class MainWindow(QMainWindow):
     def _build_status_bar(self) -> None:
         status = self.statusBar()
         status.setSizeGripEnabled(True)
-        self.run_label = QLabel("")
-        # Progress text arrives with every training batch; show it at most ten times a second.
-        self._run_text = ""
-        self._run_text_timer = QTimer(self)
-        self._run_text_timer.setSingleShot(True)
-        self._run_text_timer.setInterval(100)
-        self._run_text_timer.timeout.connect(self._show_run_text)
         self.summary_label = QLabel("")
-        status.addPermanentWidget(self.run_label)
+        status.addPermanentWidget(self.runs.label)
         status.addPermanentWidget(self.summary_label)
 
     def _build_blocked_shortcuts(self) -> None:
@@ -280,13 +270,13 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(text, 10_000)
 
     def _connect(self) -> None:
-        a, doc = self.act, self.document
+        a, doc, files, runs = self.act, self.document, self.files, self.runs
         handlers = {
-            "new": self.new_file, "open": self.open_dialog, "save": self.save, "save_as": self.save_as,
+            "new": files.new_file, "open": files.open_dialog, "save": files.save, "save_as": files.save_as,
             "quit": self.close, "undo": doc.undo, "redo": doc.redo, "cut": self.cut, "copy": self.copy,
             "paste": self.paste, "delete": self.delete_selected, "select_all": self.canvas.select_all,
-            "execute_all": self.execute_all, "execute_selected": self.execute_selected,
-            "cancel": self.cancel_run, "reset": self.reset, "fit": self.canvas.fit, "arrange": self.arrange,
+            "execute_all": runs.execute_all, "execute_selected": runs.execute_selected,
+            "cancel": runs.cancel, "reset": runs.reset, "fit": self.canvas.fit, "arrange": self.arrange,
             "open_view": self.open_selected_view, "about": self.about,
             "collapse_block": self.collapse_selection, "expand_block": self.expand_selected_block,
             "open_block": self.open_selected_block, "save_block": self.save_selected_block,
@@ -306,15 +296,14 @@ class MainWindow(QMainWindow):
         self.canvas.library_block_dropped.connect(lambda key, x, y: self.add_library_block(key, (x, y)))
         self.repository.block_activated.connect(
             lambda key: self.add_library_block(key, self.canvas.free_position()))
-        self.canvas.file_dropped.connect(self.open_file_checked)
+        self.canvas.file_dropped.connect(files.open_file_checked)
         self.canvas.status_message.connect(lambda text: self.statusBar().showMessage(text, 8_000))
         self.repository.activated.connect(self.add_node_at_center)
         self.messages.node_clicked.connect(self.reveal_node)
         self.messages.counts_changed.connect(self._message_counts)
         self.results.status.connect(self.show_status)
-        self.runner.finished.connect(self._run_finished)
-        self.runner.worker_lost.connect(self._worker_lost)
-        doc.workflow_replaced.connect(self.runner.restart)  # another workflow: free the old results
+        runs.finished.connect(self._run_finished)
+        runs.worker_lost.connect(self._worker_lost)
 
     # -- window state -----------------------------------------------------------------------------
     def show_status(self, text: str) -> None:
@@ -344,7 +333,7 @@ class MainWindow(QMainWindow):
         a["redo"].setText(f"&Redo {redo_text}" if redo_text else "&Redo")
         for name in ("new", "open"):
             a[name].setEnabled(not locked)
-        self.recent_menu.setEnabled(not locked)
+        self.files.recent_menu.setEnabled(not locked)
         for name in ("cut", "delete"):
             a[name].setEnabled(selected and not locked)
         a["copy"].setEnabled(selected)
@@ -402,147 +391,25 @@ class MainWindow(QMainWindow):
         self.settings.setValue("geometry", self.saveGeometry())
         self.settings.setValue("window_state", self.saveState(LAYOUT_VERSION))
 
-    # -- files ------------------------------------------------------------------------------------
-    def _ask_unsaved(self) -> str:
-        """Ask what to do with unsaved changes: ``"save"``, ``"discard"`` or ``"cancel"``."""
-        box = QMessageBox(QMessageBox.Icon.Warning, "Unsaved changes",
-                          f"Save the changes to {self.document.title} before closing it?",
-                          QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
-                          | QMessageBox.StandardButton.Cancel, self)
-        box.setDefaultButton(QMessageBox.StandardButton.Save)
-        answer = box.exec()
-        if answer == QMessageBox.StandardButton.Save:
-            return "save"
-        if answer == QMessageBox.StandardButton.Discard:
-            return "discard"
-        return "cancel"
-
-    def _alert(self, title: str, text: str) -> None:
-        """A modal warning (tests replace this method)."""
-        if self.isVisible():
-            QMessageBox.warning(self, title, text)
-
-    def maybe_save(self) -> bool:
-        """True when it is fine to drop the current workflow (saved, discarded or unchanged)."""
-        if not self.document.modified:
-            return True
-        answer = self._ask_unsaved()
-        if answer == "save":
-            return self.save()
-        return answer == "discard"
-
+    # -- the window's file and run commands (the app, tools and tests drive the editor by them) --
     def new_file(self) -> None:
-        if self.document.locked or not self.maybe_save():
-            return
-        self.document.new()
-        self.statusBar().showMessage("New workflow", 4_000)
-
-    def open_dialog(self) -> None:
-        if self.document.locked or not self.maybe_save():
-            return
-        start = str(self.document.path.parent) if self.document.path else str(Path.cwd())
-        path, _ = QFileDialog.getOpenFileName(self, "Open workflow", start, FILE_FILTER)
-        if path:
-            self.open_file(path)
-
-    def open_file_checked(self, path: str) -> None:
-        """Open ``path`` after asking about unsaved changes (drops, recent files)."""
-        if self.document.locked:
-            self.statusBar().showMessage("Cancel the execution before opening another workflow", 8_000)
-            return
-        if self.maybe_save():
-            self.open_file(path)
+        self.files.new_file()
 
     def open_file(self, path: str | Path) -> bool:
-        """Open a workflow without asking; errors are shown, never raised, and the current
-        workflow stays as it was (the file is read whole before anything is replaced)."""
-        try:
-            self.document.open(path)
-        except Exception as exc:  # noqa: BLE001 - whatever a file holds, the editor stays up
-            text = str(exc) if isinstance(exc, NeuroFlowError) else f"{path}: cannot open: {type(exc).__name__}: {exc}"
-            text = " ".join(text.split())[:1_000]  # one line, whatever the exception said
-            self.messages.add("error", text)
-            self.statusBar().showMessage(text, 12_000)
-            self._alert("Cannot open workflow", text)
-            return False
-        self._remember(Path(path))
-        missing = [item for item in self.document.workflow.nodes.values() if isinstance(item.node, MissingNode)]
-        note = f" — {len(missing)} missing node type(s), see Messages" if missing else ""
-        if missing:
-            self.messages_dock.raise_()
-        self.statusBar().showMessage(f"Opened {Path(path).name}{note}", 8_000)
-        return True
+        """Open a workflow without asking (see :meth:`FileFlow.open_file`)."""
+        return self.files.open_file(path)
 
-    def save(self) -> bool:
-        if self.document.path is None:
-            return self.save_as()
-        return self._save_to(self.document.path)
-
-    def save_as(self) -> bool:
-        start = str(self.document.path) if self.document.path else str(Path.cwd() / "untitled.workflow")
-        path, _ = QFileDialog.getSaveFileName(self, "Save workflow as", start, FILE_FILTER)
-        if not path:
-            return False
-        if not path.endswith(".workflow"):
-            path += ".workflow"
-        return self._save_to(Path(path))
-
-    def _save_to(self, path: Path) -> bool:
-        try:
-            self.document.save(path)
-        except (NeuroFlowError, OSError) as exc:
-            text = str(exc) if str(exc).startswith("cannot save") else f"cannot save {path}: {exc}"
-            self.messages.add("error", text)
-            self.statusBar().showMessage(text[:1].upper() + text[1:], 12_000)
-            return False
-        self._remember(path)
-        self.statusBar().showMessage(f"Saved {path.name}", 5_000)
-        return True
+    def open_file_checked(self, path: str) -> None:
+        self.files.open_file_checked(path)
 
     def recent_files(self) -> list[str]:
-        value = self.settings.value("recent_files", [])
-        if isinstance(value, str):
-            value = [value]
-        return [str(v) for v in (value or [])]
+        return self.files.recent_files()
 
-    def _remember(self, path: Path) -> None:
-        text = str(path.resolve())
-        recent = [text] + [p for p in self.recent_files() if p != text]
-        self.settings.setValue("recent_files", recent[:MAX_RECENT])
+    def execute_all(self) -> bool:
+        return self.runs.execute_all()
 
-    def _fill_recent_menu(self) -> None:
-        self.recent_menu.clear()
-        recent = self.recent_files()
-        for index, path in enumerate(recent, start=1):
-            action = self.recent_menu.addAction(f"&{index} {Path(path).name}")
-            action.setToolTip(path)
-            action.setStatusTip(path)
-            action.setEnabled(Path(path).exists())
-            action.triggered.connect(lambda _checked=False, p=path: self.open_file_checked(p))
-        if not recent:
-            self.recent_menu.addAction("(no recent files)").setEnabled(False)
-        else:
-            self.recent_menu.addSeparator()
-            self.recent_menu.addAction("Clear list", lambda: self.settings.setValue("recent_files", []))
-
-    # -- drag and drop of files -----------------------------------------------------------------------
-    @staticmethod
-    def _workflow_urls(urls: list[QUrl]) -> list[str]:
-        return [u.toLocalFile() for u in urls if u.isLocalFile() and u.toLocalFile().endswith(".workflow")]
-
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt API)
-        if event.mimeData().hasUrls() and self._workflow_urls(event.mimeData().urls()):
-            event.acceptProposedAction()
-        else:
-            super().dragEnterEvent(event)
-
-    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 (Qt API)
-        paths = self._workflow_urls(event.mimeData().urls()) if event.mimeData().hasUrls() else []
-        if paths:
-            event.acceptProposedAction()
-            QTimer.singleShot(0, lambda: self.open_file_checked(paths[0]))
-        else:
-            super().dropEvent(event)
+    def cancel_run(self) -> None:
+        self.runs.cancel()
 
     # -- editing ----------------------------------------------------------------------------------
     def add_node_at_center(self, type_id: str) -> str | None:
@@ -678,113 +545,27 @@ class MainWindow(QMainWindow):
         else:
             self.open_view(node_id)
 
-    # -- execution --------------------------------------------------------------------------------
-    def execute_all(self) -> bool:
-        return self._execute(None)
-
-    def execute_selected(self) -> bool:
-        ids = self.canvas.selected_ids()
-        if not ids:
-            self.statusBar().showMessage("Select the nodes to execute first", 5_000)
-            return False
-        return self._execute(ids)
-
-    def _execute(self, targets: list[str] | None) -> bool:
-        if self.runner.running:
-            return False
-        workflow = self.document.workflow
-        if not workflow.nodes:
-            self.statusBar().showMessage("Nothing to execute: add nodes from the Nodes panel", 5_000)
-            return False
-        self.document.set_locked(True)
-        self._running_label = "Executing…"
-        self._set_run_text(self._running_label, now=True)
-        started = self.runner.start(workflow, targets)
-        if not started:
-            self.document.set_locked(False)
-        return started
-
-    def cancel_run(self) -> None:
-        if self.runner.running:
-            self.runner.cancel()
-            self._set_run_text("Cancelling…", now=True)
-
-    def reset(self) -> None:
-        ids = self.canvas.selected_ids()
-        self.document.reset(ids or None)
-        if self.document.locked:
-            return
-        if ids:
-            self.runner.forget(ids)
-        else:
-            self.runner.restart()  # everything reset: a fresh execution process gives its memory back
-        what = f"{len(ids)} node{'s' if len(ids) != 1 else ''} and downstream" if ids else "all nodes"
-        self.statusBar().showMessage(f"Reset {what}", 4_000)
-
-    def _set_run_text(self, text: str, now: bool = False) -> None:
-        self._run_text = text
-        if now:
-            self._run_text_timer.stop()
-            self._show_run_text()
-        elif not self._run_text_timer.isActive():
-            self._run_text_timer.start()
-
-    def _show_run_text(self) -> None:
-        if self.run_label.text() != self._run_text:
-            self.run_label.setText(self._run_text)
-
-    def _on_event(self, event: Any) -> None:
-        monitor = self.ensure_monitor()
-        if hasattr(monitor, "handle_event"):
-            monitor.handle_event(event)
-        if isinstance(event, NodeStateChanged):
-            item = self.document.workflow.nodes.get(event.node_id)
-            if item is not None and event.state is NodeState.EXECUTING:
-                self._set_run_text(f"Executing '{item.label}'…")
-            self._update_summary()
-        elif isinstance(event, TrainingStarted):
-            self.monitor_dock.raise_()
-        elif isinstance(event, NodeProgress) and event.message:
-            item = self.document.workflow.nodes.get(event.node_id)
-            if item is not None:
-                self._set_run_text(f"{item.label}: {event.message}")
-
-    def _run_finished(self, result: object, error: str) -> None:
-        assert result is None or isinstance(result, RunResult)
-        self.document.set_locked(False)
-        self._last_run = result
-        self._set_run_text("", now=True)
-        nodes = self.document.workflow.nodes
-        if result is None:
-            self.messages.add("error", f"execution stopped by an internal error: {error}")
-            self.statusBar().showMessage("Execution failed with an internal error", 10_000)
-        elif result.cancelled:
-            self.messages.add("info", f"Execution cancelled after {result.seconds:.1f} s")
-            self.statusBar().showMessage("Execution cancelled", 8_000)
-        elif result.failed:
-            names = ", ".join(nodes[n].label for n in result.failed if n in nodes)
-            self.messages.add("error", f"Execution finished with failures: {names}")
-            self.statusBar().showMessage(f"Failed: {names}", 10_000)
-            self.messages_dock.raise_()
-        elif result.not_configured:
-            names = ", ".join(nodes[n].label for n in result.not_configured if n in nodes)
-            self.messages.add("warning", f"Not executed, not configured: {names}")
-            self.statusBar().showMessage(f"Some nodes are not configured: {names}", 10_000)
-        else:
-            count = len(result.executed)
-            self.messages.add("info", f"Executed {count} node{'s' if count != 1 else ''} in {result.seconds:.1f} s")
-            self.statusBar().showMessage(f"Done in {result.seconds:.1f} s", 8_000)
-        if result is not None:
+    # -- the end of a run ----------------------------------------------------------------------
+    def _run_finished(self, result: object) -> None:
+        if isinstance(result, RunResult):  # None after an internal error
             self.results.refresh_executed(result.executed)
         # No full canvas sync here: every state change of the run has already redrawn its node.
         self._update_summary()
         self._update_actions()
 
-    def _worker_lost(self, text: str) -> None:
-        self.messages.add("error", text)
-        self.statusBar().showMessage(text, 10_000)
+    def _worker_lost(self) -> None:
         self.canvas.sync()
         self._update_summary()
+
+    def _on_event(self, event: object) -> None:
+        """Training events feed the monitor (brought to the front when training starts)."""
+        monitor = self.ensure_monitor()
+        if hasattr(monitor, "handle_event"):
+            monitor.handle_event(event)
+        if isinstance(event, NodeStateChanged):
+            self._update_summary()
+        elif isinstance(event, TrainingStarted):
+            self.monitor_dock.raise_()
 
     # -- results ----------------------------------------------------------------------------------
     def open_view(self, node_id: str) -> QWidget | None:
@@ -813,7 +594,7 @@ class MainWindow(QMainWindow):
 
     # -- closing ----------------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt API)
-        if not self.maybe_save():
+        if not self.files.maybe_save():
             event.ignore()
             return
         self.runner.shutdown()  # a run in progress is abandoned; the execution process ends

@@ -8,7 +8,7 @@ removes itself when it has faded.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QVariantAnimation
+from PySide6.QtCore import QObject, QPointF, QVariantAnimation
 from PySide6.QtGui import QColor, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene
 
@@ -21,14 +21,16 @@ FLASH_MS = 1400
 class FlashedWire(QGraphicsPathItem):
     """The replaced wire's curve; fades out and leaves the scene on its own."""
 
-    def __init__(self, start: QPointF, end: QPointF) -> None:
+    def __init__(self, start: QPointF, end: QPointF, owner: QObject | None = None) -> None:
+        """``owner`` (the scene) ends the fading when it goes, with the item: a window closed
+        while a wire fades must not leave an animation painting a deleted item."""
         super().__init__(_curve(start, end))
         pen = QPen(QColor(theme.ERROR), 3.0)
         pen.setDashPattern([4.0, 3.0])
         self.setPen(pen)
         self.setZValue(-1)  # under the nodes, like the wires
         self.setAcceptedMouseButtons(self.acceptedMouseButtons().NoButton)
-        self._fade = QVariantAnimation()
+        self._fade = QVariantAnimation(owner)
         self._fade.setStartValue(1.0)
         self._fade.setKeyValueAt(0.5, 0.9)
         self._fade.setEndValue(0.0)
@@ -55,7 +57,7 @@ def _curve(start: QPointF, end: QPointF) -> QPainterPath:
 
 def flash_wire(scene: QGraphicsScene, start: QPointF, end: QPointF) -> FlashedWire:
     """Show a replaced wire from ``start`` to ``end`` (scene coordinates) and fade it out."""
-    item = FlashedWire(start, end)
+    item = FlashedWire(start, end, scene)
     scene.addItem(item)
     item.start()
     return item
