@@ -252,3 +252,33 @@ def test_the_properties_of_a_block_list_its_layers(window, best):
     window.collapse_selection()
     text = window.properties.description.text()
     assert "Layers inside (5): Conv2D 32 3x3, BatchNorm, Conv2D 32 3x3, BatchNorm, MaxPooling 2x2." in text
+
+
+def test_a_long_block_opens_at_a_readable_zoom_from_its_start(window, tmp_path, qtbot):
+    """Stage 1 of the ResNet-sized network holds six residual blocks in a row: fitted whole into
+    the dialog its text would be a few pixels high; it opens at 75% with its input in view."""
+    import importlib.util
+    import sys
+
+    tool_path = Path(__file__).resolve().parents[2] / "tools" / "make_residual_workflow.py"
+    spec = importlib.util.spec_from_file_location("make_residual_workflow_gui", tool_path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    try:
+        spec.loader.exec_module(module)
+        path = tmp_path / "resnet.workflow"
+        fileformat.save(module.with_blocks(module.residual_workflow(180)), path)
+    finally:
+        sys.modules.pop(spec.name, None)
+    assert window.open_file(path)
+    editor = window.open_block("stage1")
+    assert editor is not None
+    qtbot.addWidget(editor)
+    viewer = editor.canvas.viewer
+    qtbot.waitUntil(lambda: abs(viewer.transform().m11() - blocks.BlockEditor.READABLE_SCALE) < 0.01, timeout=5_000)
+    seen = viewer.mapToScene(viewer.viewport().rect()).boundingRect()
+    graph = editor.inner.workflow
+    first = min(graph.nodes.values(), key=lambda item: item.position[0])
+    last = max(graph.nodes.values(), key=lambda item: item.position[0])
+    assert seen.contains(editor.canvas.node_view(first.id).sceneBoundingRect())
+    assert not seen.contains(editor.canvas.node_view(last.id).sceneBoundingRect())  # it scrolls

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -175,6 +175,13 @@ class BlockEditor(QDialog):
             QShortcut(QKeySequence(sequence), self, slot)
         self.resize(1200, 720)
         self.canvas.fit()
+
+    #: The block editor opens at a zoom its text can be read at; a long inside scrolls.
+    READABLE_SCALE = 0.75
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt API)
+        super().showEvent(event)
+        QTimer.singleShot(0, lambda: self.canvas.fit(self.READABLE_SCALE))
 
     def _feed(self, graph: Workflow) -> None:
         """Give the inside the networks reaching the block, so its shapes show while editing."""

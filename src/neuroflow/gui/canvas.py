@@ -567,8 +567,9 @@ class Canvas(QObject):
     def select_all(self) -> None:
         self.select(self._views)
 
-    def fit(self) -> None:
-        """Zoom to show the whole workflow, never closer than 1:1."""
+    def fit(self, min_scale: float = 0.0) -> None:
+        """Zoom to show the whole workflow, never closer than 1:1 (nor farther than
+        ``min_scale``, when given: then its left end shows)."""
         viewer = self.graph.viewer()
         views = [n.view for n in self._views.values()]
         if not views:
@@ -578,7 +579,7 @@ class Canvas(QObject):
         for view in views:
             rect = rect.united(view.sceneBoundingRect())
         rect.adjust(-60.0, -60.0, 60.0, 60.0)
-        nodegraph.fit_scene(viewer, rect)
+        nodegraph.fit_scene(viewer, rect, min_scale)
 
     def free_position(self) -> tuple[float, float]:
         """Where a node added without a drop position goes: the centre of the view, nudged."""

@@ -153,12 +153,19 @@ def take_over_gestures(graph: NodeGraph, handlers: Mapping[str, Callable[..., An
         getattr(viewer, name).connect(handler)
 
 
-def fit_scene(viewer: QGraphicsView, rect: QRectF) -> None:
-    """Make ``rect`` the scene's range and zoom to show it, never closer than 1:1."""
+def fit_scene(viewer: QGraphicsView, rect: QRectF, min_scale: float = 0.0) -> None:
+    """Make ``rect`` the scene's range and zoom to show it, never closer than 1:1 and, when
+    ``min_scale`` is given, never farther than that: then the left end of ``rect`` shows, where
+    a network starts, at a size that can be read."""
     viewer._scene_range = rect  # type: ignore[attr-defined]
     viewer._update_scene()  # type: ignore[attr-defined]
     if viewer.get_zoom() > 0.0:  # type: ignore[attr-defined]
         viewer.reset_zoom(rect.center())  # type: ignore[attr-defined]
+    elif min_scale and viewer.transform().m11() < min_scale:
+        size = viewer.viewport().size()
+        width, height = size.width() / min_scale, size.height() / min_scale
+        viewer._scene_range = QRectF(rect.left(), rect.center().y() - height / 2, width, height)  # type: ignore[attr-defined]
+        viewer._update_scene()  # type: ignore[attr-defined]
 
 
 # -- nodes -----------------------------------------------------------------------------------------
