@@ -202,15 +202,7 @@ class NeuroNodeItem(NodeItemBase):
         self._paint_light(painter, QPointF(rect.left() + 15.0, header.center().y() + 1.5))
         self._paint_footer(painter, rect)
 
-        if self.selected:
-            border = QPen(QColor(theme.ACCENT), 2.4)
-        elif self.state is NodeState.FAILED:
-            border = QPen(QColor(theme.ERROR), 1.8)
-        else:
-            border = QPen(QColor(theme.BORDER), 1.1)
-        if self.missing:
-            border.setStyle(Qt.PenStyle.DashLine)
-        painter.setPen(border)
+        painter.setPen(self._border_pen())
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRoundedRect(rect, radius, radius)
 
@@ -219,6 +211,18 @@ class NeuroNodeItem(NodeItemBase):
         if self.state is NodeState.FAILED:
             self._paint_badge(painter, QPointF(rect.right() - 2.0, rect.top() + 2.0))
         painter.restore()
+
+    def _border_pen(self) -> QPen:
+        """Selected, failed or plain; dashed for a node whose type is missing."""
+        if self.selected:
+            border = QPen(QColor(theme.ACCENT), 2.4)
+        elif self.state is NodeState.FAILED:
+            border = QPen(QColor(theme.ERROR), 1.8)
+        else:
+            border = QPen(QColor(theme.BORDER), 1.1)
+        if self.missing:
+            border.setStyle(Qt.PenStyle.DashLine)
+        return border
 
     def _paint_block_marks(self, painter: QPainter, rect: QRectF, header: QRectF, accent: QColor) -> None:
         """A block holds several nodes: a double frame, and a stack of cards in its header."""
@@ -237,15 +241,7 @@ class NeuroNodeItem(NodeItemBase):
         """The node seen from afar: its box with the category's colour, the status light and
         the failed or selected border - what can still be told apart at that size."""
         header = QRectF(rect.left(), rect.top(), rect.width(), self._header_height())
-        if self.selected:
-            border = QPen(QColor(theme.ACCENT), 2.4)
-        elif self.state is NodeState.FAILED:
-            border = QPen(QColor(theme.ERROR), 1.8)
-        else:
-            border = QPen(QColor(theme.BORDER), 1.1)
-        if self.missing:
-            border.setStyle(Qt.PenStyle.DashLine)
-        painter.setPen(border)
+        painter.setPen(self._border_pen())
         painter.setBrush(QColor(theme.WHITE))
         painter.drawRect(rect)
         tint = QColor(accent)
