@@ -184,14 +184,20 @@ def test_two_workers_train_together_and_only_the_chief_writes(tmp_path: Path) ->
     assert "training done; the chief (task 0) writes" in outputs[1][0]
 
 
-@pytest.mark.slow
-def test_a_worker_that_dies_fails_the_other_in_one_line_within_a_minute(tmp_path: Path) -> None:
+def two_workers_training(tmp_path: Path) -> tuple[list[int], subprocess.Popen[str], subprocess.Popen[str]]:
+    """A chief and a worker on a long training, both joined and training when this returns."""
     ports = free_ports(2)
     long_run = ["--set", "learner.epochs=500", "--set", "learner.batch_size=16"]
     chief = start_worker(0, ports, tmp_path / "chief", *long_run)
     other = start_worker(1, ports, tmp_path / "other", *long_run)
-    time.sleep(20)  # both have joined and are training
+    time.sleep(20)
     assert chief.poll() is None and other.poll() is None
+    return ports, chief, other
+
+
+@pytest.mark.slow
+def test_a_worker_that_dies_fails_the_other_in_one_line_within_a_minute(tmp_path: Path) -> None:
+    ports, chief, other = two_workers_training(tmp_path)
     other.send_signal(signal.SIGKILL)
     killed = time.perf_counter()
     _out, err = chief.communicate(timeout=90)
@@ -205,12 +211,7 @@ def test_a_worker_that_dies_fails_the_other_in_one_line_within_a_minute(tmp_path
 
 @pytest.mark.slow
 def test_cancel_on_the_chief_stops_every_worker(tmp_path: Path) -> None:
-    ports = free_ports(2)
-    long_run = ["--set", "learner.epochs=500", "--set", "learner.batch_size=16"]
-    chief = start_worker(0, ports, tmp_path / "chief", *long_run)
-    other = start_worker(1, ports, tmp_path / "other", *long_run)
-    time.sleep(20)  # both have joined and are training
-    assert chief.poll() is None and other.poll() is None
+    ports, chief, other = two_workers_training(tmp_path)
     chief.send_signal(signal.SIGINT)  # Ctrl+C in the chief's terminal
     cancelled = time.perf_counter()
     _out, other_err = other.communicate(timeout=90)

@@ -7,15 +7,14 @@ pixels, so what the pipeline decodes can be checked value by value.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import os
-import signal
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from deadlines import deadline
 from images import decoded, jpeg_bytes, png_bytes, write
 from neuroflow.nodes.data.image_folder_reader import ImageFolderReaderNode
 from neuroflow.nodes.data.image_list_reader import ImageListReaderNode
@@ -504,22 +503,6 @@ def test_a_one_class_folder_is_told_it_needs_a_second_class(tmp_path: Path) -> N
     )
     wf.set_setting(ids["dense"], "units", 2)
     assert wf.first_problem() is None
-
-
-@contextlib.contextmanager
-def deadline(seconds: int) -> Any:
-    """Fail instead of hanging on a named pipe (the alarm interrupts a blocked open)."""
-
-    def expire(signum: int, frame: Any) -> None:
-        raise TimeoutError(f"still blocked after {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def test_named_pipes_among_photos_are_reported_not_waited_for(damaged: Path) -> None:

@@ -12,15 +12,13 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import zipfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from deadlines import deadline
 
 from neuroflow.cli import main
 from neuroflow.core import fileformat
@@ -34,21 +32,6 @@ from neuroflow.training.model_graph import read_model_graph
 
 READER = "neuroflow.learning.reader"
 
-
-@contextmanager
-def deadline(seconds: int) -> Iterator[None]:
-    """Fail instead of hanging: a blocked ``open`` of a named pipe is interrupted by the alarm."""
-
-    def expire(signum: int, frame: Any) -> None:
-        raise TimeoutError(f"still blocked after {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def reader(path: Path, **settings: Any) -> Any:
