@@ -240,3 +240,19 @@ def test_a_gpu_that_tensorflow_cannot_use_is_pointed_out(monkeypatch: pytest.Mon
     assert distribution.unused_gpu_note() == ""
     monkeypatch.setattr(distribution, "_nvidia_present", lambda: True)
     assert "install neuroflow[gpu]" in distribution.unused_gpu_note()  # the CPU build is installed here
+
+
+def test_a_worker_never_blames_itself_for_a_broken_cluster(monkeypatch: pytest.MonkeyPatch) -> None:
+    from neuroflow.training import distribution
+
+    config = cluster_config("127.0.0.1:1000,127.0.0.1:1001", 1)
+    monkeypatch.setitem(distribution._cluster, "config", config)
+    own = RuntimeError("unhealthy: this task /job:worker/replica:0/task:1 lost its heartbeat to the service")
+    assert distribution.cluster_failure(own) == (
+        "the chief, worker 0 (127.0.0.1:1000), stopped (cancelled, failed or ended); training ended on every worker")
+    other = RuntimeError("unhealthy task /job:worker/replica:0/task:0: no heartbeat")
+    assert distribution.cluster_failure(other).startswith("the chief, worker 0 (127.0.0.1:1000), stopped")
+    monkeypatch.setitem(distribution._cluster, "config", cluster_config("127.0.0.1:1000,127.0.0.1:1001", 0))
+    gone = RuntimeError("unhealthy task /job:worker/replica:0/task:1: heartbeat timeout")
+    assert distribution.cluster_failure(gone) == (
+        "worker 1 (127.0.0.1:1001) stopped responding; training ended on every worker")

@@ -332,14 +332,20 @@ def cluster_failure(exc: BaseException) -> str:
                or "collective ops is aborted" in lowered)
     if stopped:
         tail = text[lowered.find("unhealthy"):] if "unhealthy" in lowered else text
-        match = re.search(r"/job:(\w+)/replica:\d+/task:(\d+)", tail)
+        own = config.get("task", {})
+        # TensorFlow may name this very task (it lost the coordination service): never blame it;
+        # then a worker that is not the chief knows the chief's end is what it saw.
+        named = [(job, int(task)) for job, task in re.findall(r"/job:(\w+)/replica:\d+/task:(\d+)", tail)
+                 if (job, int(task)) != (own.get("type"), int(own.get("index", -1)))]
+        if not named and own and (own.get("type"), int(own.get("index", 0))) != _chief_task(config):
+            named = [_chief_task(config)]
         who = "a worker"
-        if match is not None:
-            job, task = match.group(1), int(match.group(2))
+        if named:
+            job, task = named[0]
             addresses = config.get("cluster", {}).get(job, [])
             where = f" ({addresses[task]})" if task < len(addresses) else ""
             who = f"{job} {task}{where}"
-            if job == "chief" or (job == "worker" and task == 0 and "chief" not in config.get("cluster", {})):
+            if (job, task) == _chief_task(config):
                 return (f"the chief, {who}, stopped (cancelled, failed or ended); training ended on "
                         "every worker")
         return f"{who} stopped responding; training ended on every worker"
@@ -348,6 +354,11 @@ def cluster_failure(exc: BaseException) -> str:
     lines = [line.strip() for line in text.splitlines() if line.strip() and "Graph execution error" not in line
              and not line.strip().startswith(("File ", "Detected at node"))]
     return (lines[-1] if lines else type(exc).__name__)[:300]
+
+
+def _chief_task(config: dict[str, Any]) -> tuple[str, int]:
+    """The chief's (job, index): the chief job's task when there is one, else worker 0."""
+    return ("chief", 0) if "chief" in config.get("cluster", {}) else ("worker", 0)
 
 
 def is_cluster_error(exc: BaseException) -> bool:
