@@ -209,7 +209,9 @@ def test_two_processes_writing_at_once_lose_nothing(tmp_path: Path) -> None:
     try:
         deadline = time.monotonic() + 60
         while not all((folder / f"{name}.ready").exists() for name in writers):  # both opened it
-            assert time.monotonic() < deadline and all(p.poll() is None for p in writers.values()), "a writer died"
+            for process in writers.values():
+                assert process.poll() is None, process.communicate()[1]
+            assert time.monotonic() < deadline, "the writers did not open the history in a minute"
             time.sleep(0.01)
         (folder / "go").touch()
         for name, process in writers.items():
@@ -265,3 +267,41 @@ def test_a_killed_recorder_leaves_its_run_marked_interrupted(tmp_path: Path) -> 
         assert run.state == "interrupted" and run.ended is None
         assert store.get_run(run.id).curves == {"loss": [(1, 0.5)]}
     assert raw(database).execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+OPENER = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    from neuroflow.history import open_store
+    folder = Path(sys.argv[1])
+    while not (folder / "go").exists():
+        time.sleep(0.002)
+    for k in range(25):
+        with open_store(folder / f"new{k}.runs.sqlite") as store:
+            store.record_run(workflow="w.workflow")
+    """
+)
+
+
+def test_processes_opening_a_new_history_at_once_all_get_in(tmp_path: Path) -> None:
+    """The race to create the tables and switch to WAL: every opener must wait, not fail."""
+    openers = [
+        subprocess.Popen([sys.executable, "-c", OPENER, str(tmp_path)], stderr=subprocess.PIPE, text=True)
+        for _ in range(4)
+    ]
+    try:
+        time.sleep(0.5)  # let them import and wait at the start line
+        (tmp_path / "go").touch()
+        for process in openers:
+            _, err = process.communicate(timeout=120)
+            assert process.returncode == 0, err
+    finally:
+        for process in openers:
+            if process.poll() is None:
+                process.kill()
+                process.communicate()
+    for k in range(25):
+        with open_store(tmp_path / f"new{k}.runs.sqlite") as store:
+            assert len(store.list_runs()) == 4
+        assert user_version(raw(tmp_path / f"new{k}.runs.sqlite")) == SCHEMA_VERSION

@@ -28,7 +28,7 @@ import socket
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import metadata
@@ -116,6 +116,28 @@ def _process_alive(pid: int) -> bool | None:
     return True
 
 
+def _while_busy(step: Callable[[], object], timeout: float) -> None:
+    """Run ``step``, again while SQLite reports the file busy, for up to ``timeout`` seconds.
+
+    Needed for opening only: two processes opening a new file at once race to switch it to WAL
+    and to create the tables, and SQLite answers "database is locked" at once to the loser of
+    that race instead of waiting through the busy timeout (seen in the two-writer test).
+    Ordinary writes start with ``BEGIN IMMEDIATE``, which does wait.
+    """
+    deadline = time.monotonic() + timeout
+    pause = 0.005
+    while True:
+        try:
+            step()
+            return
+        except sqlite3.OperationalError as exc:
+            busy = "locked" in str(exc) or "busy" in str(exc)
+            if not busy or time.monotonic() + pause > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.1)
+
+
 def open_store(path: str | os.PathLike[str], *, timeout: float = BUSY_TIMEOUT) -> RunStore:
     """Open (creating or migrating as needed) the run history at ``path``."""
     return RunStore(path, timeout=timeout)
@@ -140,10 +162,10 @@ class RunStore:
             raise HistoryError(f"{self._shown}: cannot open the run history ({exc})") from None
         try:
             with self._errors("open"):
-                self._db.execute("PRAGMA journal_mode = WAL").fetchone()
                 self._db.execute("PRAGMA synchronous = NORMAL")
                 self._db.execute("PRAGMA foreign_keys = ON")
-                migrate(self._db, self._shown)
+                _while_busy(lambda: self._db.execute("PRAGMA journal_mode = WAL").fetchone(), timeout)
+                _while_busy(lambda: migrate(self._db, self._shown), timeout)
         except BaseException:
             self._db.close()
             raise
