@@ -10,6 +10,9 @@ Public API (everything else in this package is private)::
         store.finish_run(run, stop_reason="completed", scores={"accuracy": 0.92})
         store.list_runs()
 
+    # or let a recorder turn a workflow's training events into runs:
+    Executor(workflow, RunRecorder(store, workflow, workflow_path="study.workflow")).run()
+
 The store is plain stdlib ``sqlite3``: no Qt, no TensorFlow, safe to use from the editor, the
 worker process and the command line at the same time (see :mod:`neuroflow.history.store`).
 """
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 from ..core.errors import HistoryError
 from .location import RUNS_DIR_ENV, default_store_path
+from .recorder import RunRecorder
 from .schema import SCHEMA_VERSION
 from .store import Run, RunStore, library_versions, open_store
 
@@ -26,6 +30,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "HistoryError",
     "Run",
+    "RunRecorder",
     "RunStore",
     "default_store_path",
     "library_versions",
