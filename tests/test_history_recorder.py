@@ -122,3 +122,22 @@ def test_a_history_that_cannot_be_written_does_not_stop_training(tmp_path: Path)
     result = Executor(flow, recorder).run()
     assert result.ok and result.executed.count("learner") == 1
     assert recorder.problem is not None and "w.runs.sqlite" in recorder.problem
+
+
+@pytest.mark.slow
+def test_a_real_learner_run_is_recorded(tmp_path: Path) -> None:
+    """The recorder's reading of the events against the Network Learner itself (300 images)."""
+    from test_learning_nodes import learning_workflow, read_mnist
+
+    flow = learning_workflow(read_mnist("train", 300), learner={"epochs": 2, "batch_size": 50, "seed": 5})
+    with open_store(tmp_path / "mlp.runs.sqlite") as store:
+        recorder = RunRecorder(store, flow, workflow_path="mlp.workflow")
+        assert Executor(flow, recorder).run().ok
+        assert recorder.problem is None
+        run = store.get_run(recorder.runs["learn"])
+        assert run.state == "finished" and run.stop_reason == "completed" and run.seed == 5
+        assert sorted(run.settings) == ["layer0", "layer1", "layer2", "layer3", "learn", "train"]
+        assert run.settings["layer2"]["settings"]["units"] == 64 and run.devices
+        assert run.curves is not None and [e for e, _ in run.curves["loss"]] == [1, 2]
+        assert run.curves["loss"][1][1] < run.curves["loss"][0][1]  # it learned something
+        assert len(store.batch_curves(run.id)["loss"]) == 2 * 6  # 300 images in batches of 50
