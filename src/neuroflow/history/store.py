@@ -91,7 +91,9 @@ class Run:
     @property
     def state(self) -> str:
         """``finished``; ``running`` or ``interrupted`` (its process on this machine is alive or
-        gone); ``unfinished`` when that cannot be told (another machine, or an old record)."""
+        gone); ``unfinished`` when that cannot be told (another machine, or an old record).
+        A process id the system has since given to another program reads as ``running``: rare,
+        and a Runs view can offer to mark such a run ended by hand."""
         if self.ended is not None:
             return "finished"
         if self.pid is None or self.host != socket.gethostname():
