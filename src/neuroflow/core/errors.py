@@ -14,6 +14,7 @@ Exception tree::
     ├── ConfigureError         a node cannot compute its output specs (shapes, missing input)
     ├── DataError              a data file is missing, unreadable or inconsistent
     ├── NodeExecutionError     a node failed while executing
+    ├── HistoryError           the run history database cannot be opened, read or written
     └── Cancelled              the user cancelled execution
 """
 
@@ -68,6 +69,10 @@ class NodeExecutionError(NeuroFlowError):
         self.node = node
         self.reason = reason
         super().__init__(f"{node}: {reason}")
+
+
+class HistoryError(NeuroFlowError):
+    """The run history (``<workflow>.runs.sqlite``) cannot be used; names the file and the reason."""
 
 
 class Cancelled(NeuroFlowError):
