@@ -85,7 +85,9 @@ def test_a_training_becomes_a_finished_run_with_curves(tmp_path: Path) -> None:
         assert run.duration is not None and run.duration >= 0
         # the learner and what it depends on, not the unrelated node
         assert sorted(run.settings) == ["learner", "src", "twice"]
-        assert run.settings["src"] == {"type": "test.source", "version": 1, "settings": {"count": 30, "sleep": 0.0}}
+        assert run.settings["src"] == {
+            "type": "test.source", "version": 1, "settings": {"count": 30, "sleep": 0.0}, "title": "Source",
+        }
         assert run.settings["learner"]["settings"]["epochs"] == 3
         assert run.curves == {
             "loss": [(1, 1.0), (2, 0.5), (3, 1 / 3)],
@@ -141,3 +143,4 @@ def test_a_real_learner_run_is_recorded(tmp_path: Path) -> None:
         assert run.curves is not None and [e for e, _ in run.curves["loss"]] == [1, 2]
         assert run.curves["loss"][1][1] < run.curves["loss"][0][1]  # it learned something
         assert len(store.batch_curves(run.id)["loss"]) == 2 * 6  # 300 images in batches of 50
+        assert run.data_fingerprint is not None and run.data_fingerprint.startswith("training: 300 images, 10 classes")

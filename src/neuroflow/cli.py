@@ -13,7 +13,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +63,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--report", metavar="REPORT.json", help="write a JSON report of the run")
     run.add_argument("--quiet", action="store_true", help="no progress output")
+    run.add_argument("--runs-dir", metavar="FOLDER",
+                     help="keep the run history in FOLDER instead of beside the workflow "
+                          "($NEUROFLOW_RUNS_DIR works too)")
+    run.add_argument("--no-history", action="store_true",
+                     help="do not record this run in the run history")
     run.add_argument("--cluster", metavar="HOST:PORT,HOST:PORT,...",
                      help="train on several machines: every worker's address, the same list on each "
                           "(TensorFlow's TF_CONFIG variable works too)")
@@ -130,9 +136,13 @@ def _run(options: argparse.Namespace) -> int:
     progress = ConsoleProgress(workflow, stream=sys.stderr, enabled=not options.quiet)
     if cluster is not None and not cluster.is_chief:
         return _run_worker(workflow, cluster, progress)
-    result = Executor(workflow, listener=progress).run()
-    progress.close()
+    with _history(options, workflow) as recorder:
+        listeners = [progress] if recorder is None else [progress, recorder]
+        result = Executor(workflow, listener=lambda event: [listen(event) for listen in listeners]).run()
+        progress.close()
     print_summary(workflow, result, stream=sys.stdout)
+    if recorder is not None:
+        _say_recorded(recorder)
     if cluster is not None:
         _print_weights(workflow, cluster)
     if options.report:
@@ -147,6 +157,33 @@ def _run(options: argparse.Namespace) -> int:
             print(f"neuroflow: error: {node.title}: {first[1]}", file=sys.stderr)
         return EXIT_FAILED
     return 0
+
+
+@contextmanager
+def _history(options: argparse.Namespace, workflow: Workflow) -> Iterator[Any]:
+    """A recorder of this run's trainings in the workflow's run history, or None with
+    ``--no-history``. A history that cannot be opened is a warning, not a reason not to train."""
+    from .history import RunRecorder, default_store_path, open_store
+
+    if options.no_history:
+        yield None
+        return
+    path = default_store_path(Path(options.file).resolve(), folder=options.runs_dir)
+    try:
+        store = open_store(path)
+    except NeuroFlowError as exc:
+        print(f"neuroflow: warning: this run is not recorded: {exc}", file=sys.stderr)
+        yield None
+        return
+    with store:
+        yield RunRecorder(store, workflow, workflow_path=Path(options.file).resolve())
+
+
+def _say_recorded(recorder: Any) -> None:
+    if recorder.problem:
+        print(f"neuroflow: warning: the run history is incomplete: {recorder.problem}", file=sys.stderr)
+    for run_id in recorder.runs.values():
+        print(f"run {run_id} recorded in {recorder.store.path}")
 
 
 def _join_cluster(options: argparse.Namespace) -> Any:

@@ -23,13 +23,16 @@ SUFFIX = ".runs.sqlite"
 UNSAVED_STEM = "untitled"
 
 
-def default_store_path(workflow_path: str | os.PathLike[str] | None) -> Path:
+def default_store_path(
+    workflow_path: str | os.PathLike[str] | None, *, folder: str | os.PathLike[str] | None = None
+) -> Path:
     """The history database for ``workflow_path`` (``None``: a workflow not saved yet).
 
-    An unsaved workflow has no folder to sit beside, so its runs go to ``$NEUROFLOW_RUNS_DIR`` or
-    else ``~/.neuroflow/runs`` (beside ``~/.neuroflow/data``, the datasets' folder).
+    ``folder`` (a command's ``--runs-dir``, the editor's choice) wins over ``$NEUROFLOW_RUNS_DIR``.
+    An unsaved workflow has no folder to sit beside, so its runs go to that folder or else
+    ``~/.neuroflow/runs`` (beside ``~/.neuroflow/data``, the datasets' folder).
     """
-    folder_env = os.environ.get(RUNS_DIR_ENV)
+    folder_env = os.fspath(folder) if folder else os.environ.get(RUNS_DIR_ENV)
     if workflow_path is None:
         folder = Path(folder_env).expanduser() if folder_env else Path.home() / ".neuroflow" / "runs"
         return folder / f"{UNSAVED_STEM}{SUFFIX}"

@@ -11,7 +11,13 @@ are recorded. It listens to the events every Learner already sends:
 * :class:`BatchEnded` values are kept in memory and written with their epoch, so per-batch curves
   cost one commit per epoch, not one per batch;
 * :class:`EpochEnded` stores the epoch's metrics, :class:`TrainingEnded` finishes the run with the
-  learner's stop reason and the training time.
+  learner's stop reason and the training time;
+* a node downstream of a recorded learner that has just executed adds its results to the run: a
+  Scorer's scores (accuracy, kappa, ...; not the confusion matrix or ROC points), a Network
+  Writer's model file. With several learners, a result belongs to the nearest one upstream.
+
+The data's fingerprint (:mod:`.fingerprint`) is taken from the learner's inputs when training
+starts: they have executed by then.
 
 A history that cannot be written (full disk, a locked or damaged file) must not spoil the
 training it describes: the recorder logs the problem once, keeps it in :attr:`problem` and stops
@@ -26,7 +32,8 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from ..core.errors import HistoryError
-from ..core.events import BatchEnded, EpochEnded, TrainingEnded, TrainingStarted
+from ..core.events import BatchEnded, EpochEnded, NodeState, NodeStateChanged, TrainingEnded, TrainingStarted
+from .fingerprint import data_fingerprint
 
 if TYPE_CHECKING:
     from ..core.workflow import Workflow
@@ -72,6 +79,8 @@ class RunRecorder:
                     self.store.add_epoch(self.runs[event.node_id], event.epoch, event.metrics)
             elif isinstance(event, TrainingEnded):
                 self._finish(event)
+            elif isinstance(event, NodeStateChanged) and event.state is NodeState.EXECUTED:
+                self._results(event.node_id)
         except HistoryError as exc:
             self.problem = str(exc)
             log.warning("run history not recorded any more: %s", exc)
@@ -84,6 +93,7 @@ class RunRecorder:
                 "type": self.workflow.nodes[nid].type_id,
                 "version": self.workflow.nodes[nid].node.version,
                 "settings": self.workflow.nodes[nid].node.settings_json(),
+                "title": self.workflow.nodes[nid].label,
             }
             for nid in sorted(depends)
         }
@@ -93,9 +103,51 @@ class RunRecorder:
             seed=seed if isinstance(seed, int) else None,
             settings=settings,
             devices=[event.devices] if event.devices else [],
+            data_fingerprint=data_fingerprint(self._inputs(event.node_id)),
         )
         self._started[event.node_id] = time.perf_counter()
         self._batches[event.node_id] = []
+
+    def _inputs(self, node_id: str) -> dict[str, Any]:
+        """The values on a node's input ports (those whose source has executed)."""
+        values = {}
+        for port, connection in self.workflow.incoming(node_id).items():
+            outputs = self.workflow.nodes[connection.source].outputs or {}
+            values[port] = outputs.get(connection.source_port)
+        return values
+
+    def _results(self, node_id: str) -> None:
+        """Attach a Scorer's scores or a Writer's model file to the run of the learner upstream."""
+        item = self.workflow.nodes.get(node_id)
+        if item is None or not self.runs:
+            return
+        scores = model_path = None
+        outputs = item.outputs or {}
+        if "scores" in outputs and hasattr(outputs["scores"], "to_dict"):
+            scores = headline(outputs["scores"].to_dict())
+        elif item.type_id == "neuroflow.learning.writer" and item.node.settings.get("path"):
+            model_path = str(item.node.resolve_path(item.node.settings["path"]))
+        if scores is None and model_path is None:
+            return
+        run = self._nearest_run(node_id)
+        if run is not None:
+            self.store.set_results(run, model_path=model_path, scores=scores)
+
+    def _nearest_run(self, node_id: str) -> int | None:
+        """The run of the learner upstream of ``node_id`` closest to it (fewest hops back)."""
+        frontier, seen = [node_id], {node_id}
+        while frontier:
+            found = [nid for nid in frontier if nid in self.runs and nid != node_id]
+            if found:
+                return self.runs[sorted(found)[0]]
+            step = []
+            for nid in frontier:
+                for connection in self.workflow.incoming(nid).values():
+                    if connection.source not in seen:
+                        seen.add(connection.source)
+                        step.append(connection.source)
+            frontier = step
+        return None
 
     def _flush_batches(self, node_id: str, epoch: int) -> None:
         batches = self._batches.get(node_id)
@@ -113,3 +165,13 @@ class RunRecorder:
         self.store.finish_run(
             self.runs[event.node_id], stop_reason=event.reason, duration=time.perf_counter() - started
         )
+
+
+def headline(scores: dict[str, Any]) -> dict[str, Any]:
+    """The scalar scores of a Scorer's ``to_dict`` (accuracy, kappa, macro AUC, ...): what a run
+    table shows; the confusion matrix and ROC points stay with the Scorer's own view."""
+    return {
+        name: value
+        for name, value in scores.items()
+        if isinstance(value, int | float | str | bool) or value is None
+    }

@@ -87,6 +87,8 @@ class Run:
     host: str | None
     pid: int | None
     curves: dict[str, list[tuple[int, float]]] | None = None
+    #: metric -> its best epoch value (lowest for a loss, highest otherwise); filled by listings.
+    best: dict[str, float] | None = None
 
     @property
     def state(self) -> str:
@@ -302,15 +304,28 @@ class RunStore:
     # -- reading --------------------------------------------------------------------------------
 
     def list_runs(self, workflow: str | os.PathLike[str] | None = None) -> list[Run]:
-        """Every run, newest first, without curves; only ``workflow``'s when given."""
+        """Every run, newest first, without curves but with each metric's best epoch value
+        (:attr:`Run.best`); only ``workflow``'s when given."""
         query = f"SELECT {_RUN_COLUMNS} FROM runs"
         params: tuple[Any, ...] = ()
         if workflow is not None:
             query += " WHERE workflow = ?"
             params = (os.fspath(workflow),)
         with self._errors("list the runs"):
-            rows = self._db.execute(query + " ORDER BY started DESC, id DESC", params).fetchall()
-        return [self._run(row) for row in rows]
+            self._db.execute("BEGIN")  # the runs and their best values seen at one instant
+            try:
+                rows = self._db.execute(query + " ORDER BY started DESC, id DESC", params).fetchall()
+                extremes = self._db.execute(
+                    "SELECT run_id, metric, MIN(value), MAX(value) FROM epochs GROUP BY run_id, metric"
+                ).fetchall()
+            finally:
+                self._db.execute("COMMIT")
+        best: dict[int, dict[str, float]] = {}
+        for run_id, metric, low, high in extremes:
+            value = low if is_lower_better(metric) else high
+            if value is not None:
+                best.setdefault(run_id, {})[metric] = value
+        return [self._run(row, best=best.get(row[0], {})) for row in rows]
 
     def get_run(self, run_id: int) -> Run:
         """One run with its epoch curves; :class:`HistoryError` if there is no such run."""
@@ -394,7 +409,11 @@ class RunStore:
             raise HistoryError(f"{self._shown}: the run's {field} cannot be stored as JSON ({exc})") from None
 
     @staticmethod
-    def _run(row: Sequence[Any], curves: dict[str, list[tuple[int, float]]] | None = None) -> Run:
+    def _run(
+        row: Sequence[Any],
+        curves: dict[str, list[tuple[int, float]]] | None = None,
+        best: dict[str, float] | None = None,
+    ) -> Run:
         (id_, workflow, name, started, ended, label, starred, stop_reason, duration, seed,
          versions, devices, settings, fingerprint, model_path, scores, host, pid) = row
         return Run(
@@ -403,7 +422,25 @@ class RunStore:
             versions=json.loads(versions), devices=json.loads(devices), settings=json.loads(settings),
             data_fingerprint=fingerprint, model_path=model_path,
             scores=None if scores is None else json.loads(scores), host=host, pid=pid, curves=curves,
+            best=best if best is not None or curves is None else best_values(curves),
         )
+
+
+def is_lower_better(metric: str) -> bool:
+    """Whether smaller values of ``metric`` are better: losses and errors; accuracies, AUCs and
+    the rest are better higher."""
+    name = metric.lower()
+    return "loss" in name or "error" in name
+
+
+def best_values(curves: Mapping[str, Sequence[tuple[int, float]]]) -> dict[str, float]:
+    """Each metric's best epoch value (see :func:`is_lower_better`); NaN epochs are skipped."""
+    best: dict[str, float] = {}
+    for metric, points in curves.items():
+        values = [v for _, v in points if not math.isnan(v)]
+        if values:
+            best[metric] = min(values) if is_lower_better(metric) else max(values)
+    return best
 
 
 def _real(value: float) -> float | None:
