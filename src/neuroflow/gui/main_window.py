@@ -46,6 +46,7 @@ from .actions import create_actions
 from .canvas import Canvas
 from .document import LOCKED_MESSAGE, Document
 from .file_flow import FileFlow
+from .history_place import store_path
 from .messages import MessagesPanel
 from .placement import DEFAULT_NODE_SIZE, copied_positions, free_place, group_rect
 from .properties import PropertiesPanel
@@ -99,7 +100,8 @@ class MainWindow(QMainWindow):
 
         self._build_docks()
         self.files = FileFlow(self, self.document, self.settings, self.messages, self.messages_dock)
-        self.runs = RunFlow(self, self.document, self.messages, self.messages_dock, self.canvas.selected_ids)
+        self.runs = RunFlow(self, self.document, self.messages, self.messages_dock, self.canvas.selected_ids,
+                            history_store=lambda: store_path(self.settings, self.document.path))
         #: The execution process (tools and tests wait on it).
         self.runner = self.runs.runner
         self._build_menus()

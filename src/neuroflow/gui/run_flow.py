@@ -10,6 +10,7 @@ the status bar. The main window connects its actions to it and refreshes its pan
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow
@@ -34,8 +35,11 @@ class RunFlow(QObject):
     worker_lost = Signal()
 
     def __init__(self, window: QMainWindow, document: Document, messages: MessagesPanel,
-                 messages_dock: QDockWidget, selection: Callable[[], list[str]]) -> None:
+                 messages_dock: QDockWidget, selection: Callable[[], list[str]],
+                 history_store: Callable[[], Path] | None = None) -> None:
         super().__init__(window)
+        #: The run history file of the document as it is now (its path may change with Save As).
+        self.history_store = history_store
         self.window = window
         self.document = document
         self.messages = messages
@@ -53,6 +57,7 @@ class RunFlow(QObject):
         self._run_text_timer.timeout.connect(self._show_run_text)
         self.runner.finished.connect(self._run_finished)
         self.runner.worker_lost.connect(self._worker_lost)
+        self.runner.history_problem.connect(lambda text: self.messages.add("warning", text))
         document.workflow_replaced.connect(self.runner.restart)  # another workflow: free the old results
         document.core_event.connect(self._on_event)
 
@@ -80,7 +85,11 @@ class RunFlow(QObject):
             return False
         self.document.set_locked(True)
         self._set_run_text("Executing…", now=True)
-        started = self.runner.start(workflow, targets)
+        history = None
+        if self.history_store is not None:
+            path = self.document.path
+            history = {"store": str(self.history_store()), "workflow": str(path.resolve()) if path else None}
+        started = self.runner.start(workflow, targets, history)
         if not started:
             self.document.set_locked(False)
         return started

@@ -52,6 +52,10 @@ class Runner(QObject):
     finished = Signal(object, str)
     #: The execution process ended while nothing ran (its results are gone): why.
     worker_lost = Signal(str)
+    #: A run's trainings were recorded: the history file and the new run ids (before ``finished``).
+    runs_recorded = Signal(str, list)
+    #: The run history could not be opened or written (the run itself went on): why.
+    history_problem = Signal(str)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -106,8 +110,10 @@ class Runner(QObject):
             client.close()
 
     # -- runs ---------------------------------------------------------------------------------
-    def start(self, workflow: Workflow, targets: Iterable[str] | None = None) -> bool:
-        """Execute ``targets`` (and what they need) or everything; False if already running."""
+    def start(self, workflow: Workflow, targets: Iterable[str] | None = None,
+              history: dict[str, str | None] | None = None) -> bool:
+        """Execute ``targets`` (and what they need) or everything; False if already running.
+        ``history`` (``{"store": file, "workflow": file or None}``) records the trainings."""
         if self.running:
             return False
         client = self._ensure_worker()
@@ -121,7 +127,7 @@ class Runner(QObject):
         folder = str(workflow.folder) if workflow.folder is not None else None
         self._request = client.next_id()
         sent = client.send(("run", self._request, fileformat.to_dict(workflow), folder, executed,
-                            list(targets) if targets is not None else None))
+                            list(targets) if targets is not None else None, history))
         self.started.emit()
         if not sent:  # it died a moment ago: its death message finishes this run
             log.warning("the execution process could not take the run")
@@ -179,6 +185,10 @@ class Runner(QObject):
             workflow.emit(message[1])
         elif kind == "finished" and message[1] == self._request:
             self._finish(message[2], message[3])
+        elif kind == "history-recorded":
+            self.runs_recorded.emit(message[1], list(message[2]))
+        elif kind == "history":
+            self.history_problem.emit(message[1])
         elif kind == "died":
             self._worker_died(message[1])
 

@@ -4,9 +4,11 @@ Messages are tuples whose first item names them; they travel over a ``multiproce
 between two processes of the same program (the pipe pickles them; nothing pickled ever reaches
 a file). From the editor:
 
-* ``("run", request, workflow_json, folder, executed, targets)`` - execute ``targets`` (or
-  everything) of the workflow described by ``fileformat.to_dict``; ``executed`` lists the nodes
-  the editor shows as executed, the only ones whose cached results the worker may keep;
+* ``("run", request, workflow_json, folder, executed, targets, history)`` - execute ``targets``
+  (or everything) of the workflow described by ``fileformat.to_dict``; ``executed`` lists the
+  nodes the editor shows as executed, the only ones whose cached results the worker may keep;
+  ``history`` is ``{"store": path, "workflow": path or None}`` to record the run's trainings in
+  that run history (the worker has the workflow that really ran), or ``None``;
 * ``("cancel",)``, ``("stop",)`` - abort the run, or end training keeping the model;
 * ``("forget", node_ids)`` - drop those nodes' results (a reset in the editor);
 * ``("images", request, key, indices)`` - pixels of an in-memory dataset, for a view;

@@ -78,7 +78,7 @@ class Server:
 
     # -- requests ---------------------------------------------------------------------------
     def on_run(self, request: int, data: dict[str, Any], folder: str | None, executed: list[str],
-               targets: list[str] | None) -> None:
+               targets: list[str] | None, history: dict[str, Any] | None = None) -> None:
         previous = self._run_thread
         if previous is not None and previous.is_alive() and self._run_ending.is_set():
             previous.join(timeout=5.0)  # the editor asks again the moment it hears "finished"
@@ -87,7 +87,7 @@ class Server:
             return
         self._run_ending.clear()
         self.token = CancelToken()
-        thread = threading.Thread(target=self._run, args=(request, data, folder, set(executed), targets),
+        thread = threading.Thread(target=self._run, args=(request, data, folder, set(executed), targets, history),
                                   name="neuroflow-run")
         self._run_thread = thread
         thread.start()
@@ -122,7 +122,7 @@ class Server:
 
     # -- running ----------------------------------------------------------------------------
     def _run(self, request: int, data: dict[str, Any], folder: str | None, executed: set[str],
-             targets: list[str] | None) -> None:
+             targets: list[str] | None, history: dict[str, Any] | None) -> None:
         from neuroflow.core import fileformat
         from neuroflow.core.executor import Executor
 
@@ -133,7 +133,13 @@ class Server:
             self.workflow, self.prints = workflow, prints
             gc.collect()
             assert self.token is not None
-            result = Executor(workflow, listener=self._forward).run(targets=targets, token=self.token)
+            with RecordedRuns(history, workflow, self.send) as recorder:
+                def listener(event: Any) -> None:
+                    self._forward(event)
+                    if recorder is not None:
+                        recorder(event)
+
+                result = Executor(workflow, listener=listener).run(targets=targets, token=self.token)
         except Exception as exc:  # a bug outside any node: report it, keep the worker alive
             log.exception("workflow execution crashed")
             self._run_ending.set()
@@ -168,6 +174,41 @@ class Server:
             self.send(("state", event, outputs, seconds))
         else:
             self.send(("event", event))
+
+
+class RecordedRuns:
+    """The run's :class:`~neuroflow.history.RunRecorder` for the ``with`` block, or None.
+
+    A history that cannot be opened or written is one warning to the editor (a message in its
+    panel), never a reason not to run: the training matters more than its record.
+    """
+
+    def __init__(self, history: dict[str, Any] | None, workflow: Any, send: Any) -> None:
+        self.history, self.workflow, self.send = history, workflow, send
+        self.store: Any = None
+        self.recorder: Any = None
+
+    def __enter__(self) -> Any:
+        if not self.history:
+            return None
+        from neuroflow.history import HistoryError, RunRecorder, open_store
+
+        try:
+            self.store = open_store(self.history["store"])
+        except HistoryError as exc:
+            self.send(("history", f"this run is not recorded: {exc}"))
+            return None
+        self.recorder = RunRecorder(self.store, self.workflow, workflow_path=self.history.get("workflow"))
+        return self.recorder
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.recorder is not None and self.recorder.problem:
+            self.send(("history", f"the run history is incomplete: {self.recorder.problem}"))
+        if self.recorder is not None and self.recorder.runs:
+            self.send(("history-recorded", str(self.history["store"] if self.history else ""),
+                       sorted(self.recorder.runs.values())))
+        if self.store is not None:
+            self.store.close()
 
 
 def release_free_memory() -> None:
