@@ -7,13 +7,15 @@ value from its range or list the way a sampler would (deterministically, by tria
 * ``ok``: every trial completes; ``mixed``: trial 2 is pruned and trial 3 fails;
 * ``error``: an error event and exit code 2, as for a bad spec;
 * ``die``: a study and a running trial, then a traceback on stderr and exit code 1;
-* ``hang``: a study and a running trial, then it waits (until it is stopped).
+* ``hang``: a study and a running trial, then it waits (until it is stopped);
+* ``stubborn``: the same, deaf to SIGTERM (only a kill ends it).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 import time
 
@@ -70,6 +72,8 @@ def main() -> int:
     parser.add_argument("--storage", default="sqlite:///fake.sweeps.sqlite")
     parser.add_argument("--study", default="fake")
     args = parser.parse_args()
+    if args.mode == "stubborn":
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
     if args.mode == "error":
         say({"event": "error", "message": "dense.units: 5000 is out of range (1 to 4096)"})
         print("neuroflow: error: dense.units: 5000 is out of range (1 to 4096)", file=sys.stderr)
@@ -88,7 +92,7 @@ def main() -> int:
             print("Traceback (most recent call last):\n  File \"x.py\", line 1\nRuntimeError: the sweep broke",
                   file=sys.stderr, flush=True)
             return 1
-        if args.mode == "hang":
+        if args.mode in ("hang", "stubborn"):
             time.sleep(600)
         value = 0.8 + ((trial * 37) % 10) / 100
         state = "complete"

@@ -65,6 +65,10 @@ class SweepProcess(QObject):
         self.command = tuple(command or DEFAULT_COMMAND)
         self.grace_ms = grace_ms
         self._process: QProcess | None = None
+        #: Kills a process that outlives the grace period; owned here, so it dies with this object.
+        self._kill_timer = QTimer(self)
+        self._kill_timer.setSingleShot(True)
+        self._kill_timer.timeout.connect(self._kill)
         self._buffer = b""
         self._stderr: deque[str] = deque(maxlen=STDERR_LINES)
         self._stopping = False
@@ -107,14 +111,14 @@ class SweepProcess(QObject):
         if not self.running:
             return
         self._stopping = True
-        process = self._process
-        assert process is not None
-        process.terminate()
-        QTimer.singleShot(self.grace_ms, lambda: self._kill(process))
+        assert self._process is not None
+        self._process.terminate()
+        self._kill_timer.start(self.grace_ms)
 
-    def _kill(self, process: QProcess) -> None:
-        if process is self._process and process.state() != QProcess.ProcessState.NotRunning:
-            process.kill()
+    def _kill(self) -> None:
+        if self.running:
+            assert self._process is not None
+            self._process.kill()
 
     def wait(self, msecs: int = 30_000) -> bool:
         """Block until the process ends (tests, closing the editor)."""
@@ -156,6 +160,7 @@ class SweepProcess(QObject):
 
     # -- the end --------------------------------------------------------------------------------
     def _finished(self, code: int, status: QProcess.ExitStatus) -> None:
+        self._kill_timer.stop()
         self._read_stdout()
         if self._buffer:
             self._line(self._buffer)
