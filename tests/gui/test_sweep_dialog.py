@@ -82,7 +82,7 @@ def test_the_form_becomes_the_exact_command_line(qtbot, document):
     dialog.options.trials.setValue(4)
     dialog.options.sampler.setCurrentIndex(dialog.options.sampler.findData("random"))
     dialog.options.prune.setChecked(True)
-    dialog.options.metric.setCurrentIndex(dialog.options.metric.findData("val_loss"))
+    dialog.options.metric_box.setCurrentIndex(dialog.options.metric_box.findData("val_loss"))
     dialog.options.study.setText("lr study")
     dialog.options.study.setModified(True)
     assert dialog.start_button.isEnabled()
@@ -96,8 +96,8 @@ def test_the_form_becomes_the_exact_command_line(qtbot, document):
         "--study", "lr study",
     ]
     # The flagship validates (10 % split) and has a Scorer: the contract's default comes first.
-    assert dialog.options.metric.itemData(0) == "val_accuracy"
-    assert "test_accuracy" in [dialog.options.metric.itemData(i) for i in range(dialog.options.metric.count())]
+    assert dialog.options.metric_box.itemData(0) == "val_accuracy"
+    assert "test_accuracy" in [dialog.options.metric_box.itemData(i) for i in range(dialog.options.metric_box.count())]
     # An RDB URL the user types goes out as typed; the default one is left to the command.
     assert dialog.options.storage.text() == sp.default_storage(document.path)
     dialog.options.storage.setText("postgresql://db.example/sweeps")
@@ -213,7 +213,7 @@ def test_set_settings_refuses_a_bad_value_whole(qtbot, document):
 def test_stop_ends_the_process_and_says_so(qtbot, document):
     dialog = make_dialog(qtbot, document, mode="hang")
     dialog.process.grace_ms = 2_000
-    with qtbot.waitSignal(dialog.process.event, timeout=10_000,
+    with qtbot.waitSignal(dialog.process.received, timeout=10_000,
                           check_params_cb=lambda e: e.get("event") == "trial"):
         assert dialog.start()
     pid = dialog.process.pid
@@ -232,7 +232,7 @@ def test_stop_ends_the_process_and_says_so(qtbot, document):
 def test_a_sweep_deaf_to_terminate_is_killed_after_the_grace_period(qtbot, document):
     dialog = make_dialog(qtbot, document, mode="stubborn")
     dialog.process.grace_ms = 300
-    with qtbot.waitSignal(dialog.process.event, timeout=10_000,
+    with qtbot.waitSignal(dialog.process.received, timeout=10_000,
                           check_params_cb=lambda e: e.get("event") == "trial"):
         assert dialog.start()
     started = time.monotonic()
@@ -311,3 +311,18 @@ def test_the_run_menu_and_the_canvas_menu_open_the_sweep_of_the_learner(qtbot, w
     assert dialog.isVisible() and dialog.params.param_rows[0].candidate.name == "learner.learning_rate"
     window.act["sweep"].trigger()  # the same dialog comes back
     assert list(window.sweep_dialogs.values()) == [dialog]
+
+
+def test_closing_the_editor_ends_a_running_sweep(qtbot, window, tmp_path):
+    path = tmp_path / "mnist_cnn.workflow"
+    shutil.copy(FLAGSHIP, path)
+    assert window.open_file(path)
+    dialog = window.open_sweep("learner", command=fake("hang"))
+    with qtbot.waitSignal(dialog.process.received, timeout=10_000,
+                          check_params_cb=lambda e: e.get("event") == "trial"):
+        assert dialog.start()
+    pid = dialog.process.pid
+    window.close()
+    assert not dialog.running
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)

@@ -630,7 +630,9 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.runner.shutdown()  # a run in progress is abandoned; the execution process ends
-        for dialog in self.findChildren(QWidget, "sweepDialog"):
-            dialog.shutdown()  # a sweep's process ends with the editor (replaced dialogs' too)
+        for dialog in self.findChildren(QWidget, "sweepDialog"):  # replaced dialogs' too
+            shutdown = getattr(dialog, "shutdown", None)
+            if shutdown is not None:
+                shutdown()  # a sweep's process ends with the editor
         self._save_layout()
         super().closeEvent(event)

@@ -73,9 +73,9 @@ class SweepDialog(QDialog):
         label = document.workflow.nodes[learner_id].label
         self.setWindowTitle(f"Parameter sweep — {label}")
         self.setObjectName("sweepDialog")
-        self.resize(1240, 860)
+        self.resize(1320, 860)
         self._build(label)
-        self.process.event.connect(self._on_event)
+        self.process.received.connect(self._on_event)
         self.process.ended.connect(self._on_ended)
         document.path_changed.connect(self._file_changed)
         document.undo_stack.cleanChanged.connect(self._file_changed)
@@ -146,7 +146,7 @@ class SweepDialog(QDialog):
         self.charts = SweepCharts(split)
         split.addWidget(self.table)
         split.addWidget(self.charts)
-        split.setSizes([600, 620])
+        split.setSizes([760, 540])
         layout.addWidget(split, 1)
         self.start_button.setStyleSheet(
             f"QPushButton {{ background: {theme.ACCENT}; color: white; border-color: {theme.ACCENT};"
@@ -271,6 +271,7 @@ class SweepDialog(QDialog):
         kind = event.get("event")
         if kind == "study":
             self._set_columns()
+            self.charts.redraw(self.state, self._labels)
             existing = event.get("existing")
             more = f" ({existing} trials in the study already)" if isinstance(existing, int) and existing else ""
             self._say(f"Study '{event.get('study', '')}': {self.state.direction} {self.state.metric} over "
@@ -334,7 +335,9 @@ class SweepDialog(QDialog):
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(False)
         for index, name in enumerate(names, start=2):
-            self.table.horizontalHeaderItem(index).setToolTip(name)
+            header_item = self.table.horizontalHeaderItem(index)
+            if header_item is not None:
+                header_item.setToolTip(name)
 
     def _show_trial(self, trial: Trial) -> None:
         for name in trial.params:
@@ -355,11 +358,13 @@ class SweepDialog(QDialog):
                  short(value) if value is not None else "",
                  str(trial.epochs) if trial.epochs else "",
                  f"{trial.seconds:.1f}" if trial.seconds is not None else ""]
+        items: list[QTableWidgetItem] = []
         for column, text in enumerate(cells):
             item = self.table.item(row, column)
             if item is None:
                 item = QTableWidgetItem()
                 self.table.setItem(row, column, item)
+            items.append(item)
             item.setText(text)
             if column != 1:
                 item.setTextAlignment(int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter))
@@ -368,7 +373,7 @@ class SweepDialog(QDialog):
             font.setItalic(column == len(cells) - 3 and trial.value is None)  # not final yet
             item.setFont(font)
             item.setBackground(QBrush(QColor(BEST_BACKGROUND)) if best else QBrush())
-        state_item = self.table.item(row, 1)
+        state_item = items[1]
         state_item.setForeground(QBrush(QColor(STATE_COLORS.get(trial.state, theme.MUTED))))
         state_item.setBackground(QBrush(QColor(STATE_BACKGROUNDS.get(trial.state, theme.PANEL))))
         if trial.message:

@@ -156,7 +156,7 @@ class ParamsEditor(QWidget):
         self.grid = QGridLayout()
         self.grid.setHorizontalSpacing(6)
         self.grid.setVerticalSpacing(3)
-        for column, text in enumerate(("Setting", "Kind", "From", "", "To")):
+        for column, text in enumerate(("Setting", "Kind", "From (or values)", "", "To")):
             label = QLabel(text, self)
             label.setObjectName("subheading")
             self.grid.addWidget(label, 0, column)
@@ -207,7 +207,7 @@ class ParamsEditor(QWidget):
             line = 1 + 2 * index
             for column, widget in enumerate(row.widgets()[:5]):
                 self.grid.addWidget(widget, line, column)
-            self.grid.addWidget(row.values, line, 5)
+            self.grid.addWidget(row.values, line, 2, 1, 4)  # where the bounds are for a range
             self.grid.addWidget(row.remove, line, 6)
             self.grid.addWidget(row.error, line + 1, 0, 1, 7)
         self.add_button.setEnabled(len(self.param_rows) < len(self.choices))
@@ -245,19 +245,20 @@ class StudyOptions(QWidget):
         self.trials = QSpinBox(self)
         self.trials.setRange(1, 100_000)
         self.trials.setValue(sp.DEFAULT_TRIALS)
+        self.trials.setMaximumWidth(130)
         self.trials.setToolTip("How many trials this sweep runs (a study loaded again keeps its earlier trials)")
         self.sampler = QComboBox(self)
         for name, label in (("tpe", "TPE (learns from earlier trials)"), ("random", "random"),
                             ("grid", "grid (every combination of values)")):
             self.sampler.addItem(label, name)
         self.prune = QCheckBox("Prune weak trials after each epoch", self)
-        self.metric = QComboBox(self)
+        self.metric_box = QComboBox(self)
         for index, name in enumerate(metrics):
-            self.metric.addItem(f"{name} (default)" if index == 0 else name, name)
+            self.metric_box.addItem(f"{name} (default)" if index == 0 else name, name)
         self.direction = QLabel(self)
         self.direction.setObjectName("muted")
         metric_row = QHBoxLayout()
-        metric_row.addWidget(self.metric, 1)
+        metric_row.addWidget(self.metric_box, 1)
         metric_row.addWidget(self.direction)
         self.storage = QLineEdit(self)
         self.storage.setToolTip("Where the study is kept: an Optuna RDB URL. Several machines given the "
@@ -275,13 +276,13 @@ class StudyOptions(QWidget):
         form.addRow("", self.storage_error)
         form.addRow("Study", self.study)
         form.addRow("", self.study_error)
-        self.metric.currentIndexChanged.connect(self._metric_changed)
+        self.metric_box.currentIndexChanged.connect(self._metric_changed)
         for edit in (self.storage, self.study):
             edit.textChanged.connect(self.recheck)
         self._metric_changed()
 
     def _metric_changed(self) -> None:
-        self.direction.setText("lower is better" if sp.direction(self.metric.currentData() or "") == "minimize"
+        self.direction.setText("lower is better" if sp.direction(self.metric_box.currentData() or "") == "minimize"
                                else "higher is better")
         self.changed.emit()
 
@@ -305,9 +306,9 @@ class StudyOptions(QWidget):
 
     def form(self, workflow_path: Path, specs: list[str]) -> sp.SweepForm:
         return sp.SweepForm(workflow_path, tuple(specs), self.trials.value(), self.sampler.currentData(),
-                            self.prune.isChecked(), self.metric.currentData(), self.storage.text(),
+                            self.prune.isChecked(), self.metric_box.currentData(), self.storage.text(),
                             self.study.text())
 
     def set_enabled(self, enabled: bool) -> None:
-        for widget in (self.trials, self.sampler, self.prune, self.metric, self.storage, self.study):
+        for widget in (self.trials, self.sampler, self.prune, self.metric_box, self.storage, self.study):
             widget.setEnabled(enabled)

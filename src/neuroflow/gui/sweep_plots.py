@@ -93,6 +93,7 @@ class ValuesChart(pg.PlotWidget):
         super().__init__(parent, background=CHART_BACKGROUND)
         item = _style(self)
         item.setLabel("bottom", "trial", color=MUTED_TEXT_COLOR)
+        item.disableAutoRange()  # see _set_ranges
         def tip(x: float, y: float, data: Any) -> str:
             return str(data)
 
@@ -113,8 +114,7 @@ class ValuesChart(pg.PlotWidget):
     def redraw(self, state: SweepState) -> None:
         self.getPlotItem().setLabel("left", state.metric, color=MUTED_TEXT_COLOR)
         finished = sorted(state.finished(), key=lambda t: t.number)
-        valued = [t for t in finished if t.shown_value is not None]
-        values = [t.shown_value for t in valued]
+        values = [t.shown_value for t in finished if t.shown_value is not None]
         floor = min(values) if values else 0.0
         for kind, scatter in self.points.items():
             trials = [t for t in finished if t.state == kind]
@@ -139,7 +139,26 @@ class ValuesChart(pg.PlotWidget):
             self.best_mark.setData(x=[marked.number], y=[marked.value])
         else:
             self.best_mark.setData(x=[], y=[])
-        self.getPlotItem().autoRange(padding=0.08)
+        self._set_ranges(state, [t.number for t in finished], values)
+
+    def _set_ranges(self, state: SweepState, numbers: list[int], values: list[float]) -> None:
+        """x: every trial this sweep plans (so points fill in left to right, on whole numbers);
+        y: the values seen, with a margin (0 to 1 before the first)."""
+        existing = state.study.get("existing")
+        planned = state.study.get("trials")
+        first = existing if isinstance(existing, int) and not isinstance(existing, bool) else 0
+        last = first + planned - 1 if isinstance(planned, int) and not isinstance(planned, bool) else first
+        numbers = numbers + [n for n in state.trials]
+        if numbers:
+            first, last = min(first, *numbers), max(last, *numbers)
+        item = self.getPlotItem()
+        item.setXRange(first - 0.5, max(last, first + 1) + 0.5, padding=0)
+        if values:
+            low, high = min(values), max(values)
+            margin = (high - low) * 0.1 if high > low else max(abs(high) * 0.05, 0.01)
+            item.setYRange(low - margin, high + margin, padding=0)
+        else:
+            item.setYRange(0.0, 1.0, padding=0.05)
 
     def point_count(self, kind: str | None = None) -> int:
         kinds = [kind] if kind else list(self.points)
@@ -213,6 +232,7 @@ class ParallelChart(pg.PlotWidget):
         font.setBold(bold)
         label.setFont(font)
         label.setPos(x, y)
+        label.setZValue(10)  # over the trial lines, which cross at the axes
         self.item.addItem(label)
         self._decor.append(label)
 

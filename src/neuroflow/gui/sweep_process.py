@@ -4,7 +4,7 @@ Qt signals.
 The sweep runs in a process of its own (Optuna and TensorFlow are never imported by the editor,
 and a crash of the sweep never takes the editor down). Its stdout carries one JSON object per
 line (the sweep contract); this class cuts the byte stream into lines, decodes each and emits
-it as :attr:`SweepProcess.event`. However the process ends, :attr:`ended` says so once with a
+it as :attr:`SweepProcess.received`. However the process ends, :attr:`ended` says so once with a
 one-line message: a clean end, a stop the user asked for, an error event, a non-zero exit
 (the last ``neuroflow: error:`` line of stderr, or the exception line of a traceback, never the
 traceback itself) or a crash.
@@ -54,7 +54,7 @@ class SweepProcess(QObject):
     """Runs one sweep; ``command`` replaces ``python -m neuroflow`` (tests start a fake sweep)."""
 
     #: Every contract event (a dict with an "event" key), in the order the process wrote them.
-    event = Signal(dict)
+    received = Signal(dict)
     #: Once, when the process has ended: (DONE | STOPPED | FAILED, one-line message).
     ended = Signal(str, str)
     started = Signal()
@@ -149,7 +149,7 @@ class SweepProcess(QObject):
             self._error = _cut(str(event.get("message") or "the sweep reported an error"))
         elif event["event"] == "done":
             self._done = True
-        self.event.emit(event)
+        self.received.emit(event)
 
     def _read_stderr(self) -> None:
         assert self._process is not None
