@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QBrush, QCloseEvent, QColor, QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -69,6 +69,11 @@ class SweepDialog(QDialog):
         self._rows: dict[int, int] = {}
         self._columns: list[str] = []
         self._labels: dict[str, str] = {}
+        self._marked: int | None = None  # the trial whose row shows the best mark
+        self._redraw_timer = QTimer(self)
+        self._redraw_timer.setSingleShot(True)
+        self._redraw_timer.setInterval(30)
+        self._redraw_timer.timeout.connect(self._redraw)
         self.applied: int | None = None
         label = document.workflow.nodes[learner_id].label
         self.setWindowTitle(f"Parameter sweep — {label}")
@@ -252,9 +257,10 @@ class SweepDialog(QDialog):
         self.state = SweepState()
         self.applied = None
         self._rows.clear()
+        self._marked = None
         self.table.clear()
         self.table.setRowCount(0)
-        self.charts.redraw(self.state, self._labels)
+        self._redraw()
         path = self.document.path
         self.process.start(self.arguments(), cwd=path.parent)
         self._say(f"Starting the sweep of {path.name}…")
@@ -271,7 +277,7 @@ class SweepDialog(QDialog):
         kind = event.get("event")
         if kind == "study":
             self._set_columns()
-            self.charts.redraw(self.state, self._labels)
+            self._redraw_soon()
             existing = event.get("existing")
             more = f" ({existing} trials in the study already)" if isinstance(existing, int) and existing else ""
             self._say(f"Study '{event.get('study', '')}': {self.state.direction} {self.state.metric} over "
@@ -284,13 +290,23 @@ class SweepDialog(QDialog):
             self._show_trial(self.state.trials[number])
             if kind == "trial":
                 if self.state.trials[number].finished:
-                    self.charts.redraw(self.state, self._labels)
+                    self._redraw_soon()
                     self._say(self._progress())
                 else:
                     self._say(f"Trial #{number} running… {self._progress()}")
         if kind in ("best", "done"):
-            self.charts.redraw(self.state, self._labels)
+            self._redraw_soon()
         self._update_buttons()
+
+    def _redraw_soon(self) -> None:
+        """Redraw the charts once the events that have arrived are taken in (a finished trial
+        and its best event come together: one redraw, not two)."""
+        if not self._redraw_timer.isActive():
+            self._redraw_timer.start()
+
+    def _redraw(self) -> None:
+        self._redraw_timer.stop()
+        self.charts.redraw(self.state, self._labels)
 
     def _progress(self) -> str:
         counts = self.state.counts()
@@ -320,7 +336,7 @@ class SweepDialog(QDialog):
             self._say(message, "problem")
         else:
             self._say(message, "failure")
-        self.charts.redraw(self.state, self._labels)
+        self._redraw()
         self._update_buttons()
 
     # -- the table --------------------------------------------------------------------------------
@@ -333,6 +349,7 @@ class SweepDialog(QDialog):
         self.table.setHorizontalHeaderLabels(headers)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setResizeContentsPrecision(60)  # fitting columns must not cost more with every trial
         header.setStretchLastSection(False)
         for index, name in enumerate(names, start=2):
             header_item = self.table.horizontalHeaderItem(index)
@@ -380,8 +397,12 @@ class SweepDialog(QDialog):
             state_item.setToolTip(trial.message)
 
     def _mark_best(self) -> None:
-        for trial in self.state.trials.values():
-            self._show_trial(trial)
+        """Move the mark to the best trial: only the old and the new best row change."""
+        for number in {self._marked, self.state.best} - {None}:
+            trial = self.state.trials.get(number)
+            if trial is not None:
+                self._show_trial(trial)
+        self._marked = self.state.best
 
     def best_row(self) -> int | None:
         """The table row of the best trial (tests)."""
