@@ -10,7 +10,6 @@ see the sweep contract). Numbers go out in Python's shortest exact form, so ``1e
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +26,6 @@ SCORER_TYPE = "neuroflow.learning.scorer"
 #: The three kinds a row can have, as (key, label shown in the dialog).
 LOG, RANGE, VALUES = "log", "range", "values"
 KIND_LABELS = {LOG: "log range", RANGE: "range", VALUES: "values"}
-SAMPLERS = ("tpe", "random", "grid")
 DEFAULT_TRIALS = 10
 #: A float setting whose allowed values span this factor above its current value is swept on a
 #: log scale by default (a learning rate of 0.001 up to 10), others linearly (a dropout rate).
@@ -371,11 +369,3 @@ def param_labels(workflow: Workflow, names: Iterable[str], short_for: str = "") 
         except NeuroFlowError:
             labels[name] = name
     return labels
-
-
-def is_log(param: Mapping[str, Any]) -> bool:
-    return param.get("kind") == "log"
-
-
-def finite(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
