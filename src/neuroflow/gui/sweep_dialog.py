@@ -398,7 +398,7 @@ class SweepDialog(QDialog):
 
     def _mark_best(self) -> None:
         """Move the mark to the best trial: only the old and the new best row change."""
-        for number in {self._marked, self.state.best} - {None}:
+        for number in {n for n in (self._marked, self.state.best) if n is not None}:
             trial = self.state.trials.get(number)
             if trial is not None:
                 self._show_trial(trial)
