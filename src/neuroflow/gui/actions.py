@@ -52,6 +52,8 @@ SPECS: tuple[ActionSpec, ...] = (
     ActionSpec("execute_selected", "Execute Selected", "execute_selected", ("F6", "F7"),
                "Execute the selected nodes and everything they need (F6)"),
     ActionSpec("cancel", "Cancel", "cancel", ("Esc", "F9"), "Cancel the running execution (Esc)"),
+    ActionSpec("sweep", "Parameter s&weep…", None, (),
+               "Vary settings of the Network Learner's workflow in a parameter sweep and apply the best"),
     ActionSpec("reset", "Reset", "reset", ("F8",),
                "Reset the selected nodes (or all) and everything downstream, dropping their results (F8)"),
     ActionSpec("fit", "Fit to View", "fit", ("Ctrl+0",), "Zoom to show the whole workflow (Ctrl+0)"),

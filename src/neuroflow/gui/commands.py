@@ -210,6 +210,40 @@ class SetSetting(EditCommand):
         return True
 
 
+class SetSettings(EditCommand):
+    """Change several settings of one or more nodes as one step ("Apply sweep trial #3",
+    "Restore settings from run 12"); undo puts every old value back.
+
+    ``changes`` holds (node id, setting name, value) with values already validated. If the core
+    refuses one part-way, the ones applied before it are reverted and the error is raised, so the
+    workflow is never left half-changed.
+    """
+
+    def __init__(self, workflow: Workflow, notify: Callable[[], None],
+                 changes: list[tuple[str, str, Any]], text: str) -> None:
+        super().__init__(workflow, notify, text)
+        self.changes = list(changes)
+        self.old = [workflow.nodes[node_id].node.settings[name] for node_id, name, _ in self.changes]
+
+    def apply(self) -> None:
+        done: list[int] = []
+        with self.workflow.bulk_edit():
+            try:
+                for index, (node_id, name, value) in enumerate(self.changes):
+                    self.workflow.set_setting(node_id, name, value)
+                    done.append(index)
+            except Exception:
+                for index in reversed(done):
+                    node_id, name, _ = self.changes[index]
+                    self.workflow.set_setting(node_id, name, self.old[index])
+                raise
+
+    def revert(self) -> None:
+        with self.workflow.bulk_edit():
+            for (node_id, name, _), old in reversed(list(zip(self.changes, self.old, strict=True))):
+                self.workflow.set_setting(node_id, name, old)
+
+
 class SetLabel(EditCommand):
     def __init__(self, workflow: Workflow, notify: Callable[[], None], node_id: str, label: str) -> None:
         old = workflow.nodes[node_id].label

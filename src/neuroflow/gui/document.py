@@ -37,6 +37,7 @@ from .commands import (
     Rewire,
     SetLabel,
     SetSetting,
+    SetSettings,
 )
 
 LOCKED_MESSAGE = "The workflow is executing: cancel it (Esc) before editing"
@@ -286,6 +287,28 @@ class Document(QObject):
             return True
         text = f"Set {item.label}: {declared.label}"
         return self._push(SetSetting(self.workflow, self._notify, node_id, name, value, text))
+
+    def set_settings(self, changes: Iterable[tuple[str, str, Any]], text: str) -> bool:
+        """Change several settings as ONE undoable step named ``text`` (applying a sweep's best
+        trial, restoring a run's settings). Each value is validated by its setting first; an
+        unknown node or setting or a bad value refuses the whole step with the reason. Values
+        equal to the current ones are left out; True when nothing is left to change."""
+        checked: list[tuple[str, str, Any]] = []
+        for node_id, name, value in changes:
+            item = self.workflow.nodes.get(node_id)
+            if item is None:
+                self._refuse(f"{text}: the workflow has no node '{node_id}' any more")
+                return False
+            try:
+                value = item.node.setting(name).validate(value)
+            except SettingError as exc:
+                self._refuse(f"{text}: {item.label}: {exc.bare_message}", node_id)
+                return False
+            if item.node.settings.get(name) != value:
+                checked.append((node_id, name, value))
+        if not checked:
+            return True
+        return self._push(SetSettings(self.workflow, self._notify, checked, text))
 
     def set_label(self, node_id: str, label: str) -> bool:
         label = label.strip()

@@ -104,13 +104,15 @@ class MainWindow(QMainWindow):
                             history_store=lambda: store_path(self.settings, self.document.path))
         #: The execution process (tools and tests wait on it).
         self.runner = self.runs.runner
+        #: Open Sweep dialogs by learner id (each owns its sweep process).
+        self.sweep_dialogs: dict[str, Any] = {}
         self._build_menus()
         self._build_toolbar()
         self._build_status_bar()
         self._build_blocked_shortcuts()
         self._connect()
         self.canvas.set_context_actions([
-            self.act["execute_selected"], self.act["open_view"], self.act["reset"], None,
+            self.act["execute_selected"], self.act["open_view"], self.act["reset"], self.act["sweep"], None,
             self.act["cut"], self.act["copy"], self.act["paste"], self.act["delete"], None,
             self.act["collapse_block"], self.act["expand_block"], self.act["open_block"], None,
             self.act["select_all"], self.act["arrange"], self.act["fit"], None, self.act["undo"], self.act["redo"],
@@ -216,6 +218,8 @@ class MainWindow(QMainWindow):
         run_menu = bar.addMenu("&Run")
         run_menu.addActions([a["execute_all"], a["execute_selected"], a["cancel"]])
         run_menu.addSeparator()
+        run_menu.addAction(a["sweep"])
+        run_menu.addSeparator()
         run_menu.addActions([a["reset"], a["open_view"]])
         view_menu = bar.addMenu("&View")
         view_menu.addAction(a["fit"])
@@ -282,6 +286,7 @@ class MainWindow(QMainWindow):
             "open_view": self.open_selected_view, "about": self.about,
             "collapse_block": self.collapse_selection, "expand_block": self.expand_selected_block,
             "open_block": self.open_selected_block, "save_block": self.save_selected_block,
+            "sweep": self.open_sweep,
         }
         for name, handler in handlers.items():
             a[name].triggered.connect(lambda _checked=False, h=handler: h())
@@ -586,6 +591,33 @@ class MainWindow(QMainWindow):
         if ids:
             self.open_view(ids[0])
 
+    # -- parameter sweeps --------------------------------------------------------------------------
+    def open_sweep(self, learner_id: str | None = None, **options: Any) -> QWidget | None:
+        """The Sweep dialog of the selected Network Learner (or the workflow's only one); one per
+        learner, raised again when it is open already. ``options`` go to the dialog (tests)."""
+        from . import sweep_params
+        from .sweep_dialog import SweepDialog  # pyqtgraph: only when a sweep is wanted
+
+        learners = sweep_params.learners(self.document.workflow)
+        if learner_id is None:
+            selected = [nid for nid in self.canvas.selected_ids() if nid in learners]
+            learner_id = selected[0] if len(selected) == 1 else learners[0] if len(learners) == 1 else None
+        if learner_id is None:
+            self.statusBar().showMessage(
+                "Select the Network Learner to sweep" if learners else "A sweep needs a Network Learner", 6_000)
+            return None
+        dialog = self.sweep_dialogs.get(learner_id)
+        if dialog is None or dialog.document.workflow is not self.document.workflow:
+            if dialog is not None and not dialog.running:
+                dialog.deleteLater()
+            options.setdefault("save", self.files.save)
+            dialog = SweepDialog(self.document, learner_id, self, **options)
+            self.sweep_dialogs[learner_id] = dialog
+        dialog.show()
+        dialog.raise_()
+        dialog.activateWindow()
+        return dialog
+
     def about(self) -> None:
         QMessageBox.about(
             self, "About NeuroFlow",
@@ -600,5 +632,9 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.runner.shutdown()  # a run in progress is abandoned; the execution process ends
+        for dialog in self.findChildren(QWidget, "sweepDialog"):  # replaced dialogs' too
+            shutdown = getattr(dialog, "shutdown", None)
+            if shutdown is not None:
+                shutdown()  # a sweep's process ends with the editor
         self._save_layout()
         super().closeEvent(event)
