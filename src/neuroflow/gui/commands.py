@@ -210,6 +210,41 @@ class SetSetting(EditCommand):
         return True
 
 
+class SetSettings(EditCommand):
+    """Change several settings, of one node or many, as one step (a sweep's point, or a run's
+    settings restored). Undo gives every setting its old value back, in reverse order.
+
+    Values are validated by :meth:`Document.set_settings` before the command is made; should the
+    core still refuse one, the settings already changed are set back before the error goes on.
+    """
+
+    def __init__(self, workflow: Workflow, notify: Callable[[], None],
+                 changes: list[tuple[str, str, Any]], text: str) -> None:
+        super().__init__(workflow, notify, text)
+        self.changes = [
+            (node_id, name, workflow.nodes[node_id].node.settings[name], value)
+            for node_id, name, value in changes
+        ]
+
+    def apply(self) -> None:
+        done: list[tuple[str, str, Any, Any]] = []
+        with self.workflow.bulk_edit():
+            try:
+                for change in self.changes:
+                    node_id, name, _old, new = change
+                    self.workflow.set_setting(node_id, name, new)
+                    done.append(change)
+            except Exception:
+                for node_id, name, old, _new in reversed(done):
+                    self.workflow.set_setting(node_id, name, old)
+                raise
+
+    def revert(self) -> None:
+        with self.workflow.bulk_edit():
+            for node_id, name, old, _new in reversed(self.changes):
+                self.workflow.set_setting(node_id, name, old)
+
+
 class SetLabel(EditCommand):
     def __init__(self, workflow: Workflow, notify: Callable[[], None], node_id: str, label: str) -> None:
         old = workflow.nodes[node_id].label

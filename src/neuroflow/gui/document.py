@@ -37,6 +37,7 @@ from .commands import (
     Rewire,
     SetLabel,
     SetSetting,
+    SetSettings,
 )
 
 LOCKED_MESSAGE = "The workflow is executing: cancel it (Esc) before editing"
@@ -286,6 +287,28 @@ class Document(QObject):
             return True
         text = f"Set {item.label}: {declared.label}"
         return self._push(SetSetting(self.workflow, self._notify, node_id, name, value, text))
+
+    def set_settings(self, changes: Iterable[tuple[str, str, Any]], text: str) -> bool:
+        """Change several settings as ONE undoable step named ``text`` (a sweep's point, a run's
+        settings restored). Every value is validated first: if any node is missing or any value
+        is invalid, nothing changes and the edit is refused with that reason. Values already set
+        are left out; ``True`` when nothing is left to change."""
+        valid: list[tuple[str, str, Any]] = []
+        for node_id, name, value in changes:
+            item = self.workflow.nodes.get(node_id)
+            if item is None:
+                self._refuse(f"{text}: there is no node '{node_id}'")
+                return False
+            try:
+                checked = item.node.setting(name).validate(value)
+            except NeuroFlowError as exc:
+                self._refuse(f"{text}: {item.label}: {exc}", node_id)
+                return False
+            if item.node.settings.get(name) != checked:
+                valid.append((node_id, name, checked))
+        if not valid:
+            return True
+        return self._push(SetSettings(self.workflow, self._notify, valid, text))
 
     def set_label(self, node_id: str, label: str) -> bool:
         label = label.strip()
