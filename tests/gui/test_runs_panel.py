@@ -81,7 +81,8 @@ def test_the_table_lists_runs_with_the_settings_that_differ_and_sorts_numbers_as
     assert panel.stack.currentWidget() is panel.table
     assert _column(panel, "id") == [str(c), str(b), str(a)]  # newest first
     assert panel.model.differing_keys() == ["dense.units", "learner.epochs"]
-    headers = [panel.proxy.headerData(i, Qt.Orientation.Horizontal) for i in range(panel.proxy.columnCount())]
+    headers = [panel.proxy.headerData(i, Qt.Orientation.Horizontal).replace("\n", ".")
+               for i in range(panel.proxy.columnCount())]
     dense = window.document.workflow.nodes["dense"].label
     learner = window.document.workflow.nodes["learner"].label
     assert f"{dense}.units" in headers and f"{learner}.epochs" in headers
@@ -280,3 +281,28 @@ def test_the_panel_lists_a_run_made_in_the_editor(flagship, run, qtbot, settings
     panel.select_ids([run_id])
     drawn = window.ensure_monitor().overlay_curves()
     assert (f"#{run_id}", "loss") in drawn and drawn[(f"#{run_id}", "loss")][0].tolist() == [1.0]
+
+
+def test_a_run_in_progress_appears_and_grows_while_it_trains(history, qtbot):
+    from neuroflow.core.events import EpochEnded, TrainingStarted
+
+    window, ids = history
+    panel = window.runs_panel
+    with open_store(panel.store_file) as store:  # as the execution process records a training
+        running = store.record_run(workflow=str(window.document.path), settings=_settings_of(window),
+                                   started=5000.0)
+    window.document.core_event.emit(TrainingStarted("learner", 3, 10, 300))
+    qtbot.waitUntil(lambda: panel.model.rowCount() == 4, timeout=5_000)
+    row = panel.model.row_of(running)
+    state = panel.model.index(row, panel.model.column_of("state"))
+    assert state.data() == "running"  # this process recorded it and is alive
+    epochs = panel.model.index(row, panel.model.column_of("epochs"))
+    assert epochs.data() == "0"
+    panel.select_ids([running, ids[0]])
+    with open_store(panel.store_file) as store:
+        store.add_epoch(running, 1, {"loss": 0.7, "val_loss": 0.8})
+    window.document.core_event.emit(EpochEnded("learner", 1, 3, {"loss": 0.7, "val_loss": 0.8}))
+    qtbot.waitUntil(lambda: panel.model.index(panel.model.row_of(running), panel.model.column_of("epochs"))
+                    .data() == "1", timeout=5_000)
+    drawn = window.ensure_monitor().overlay_curves()  # the compared running run's curve grew too
+    np.testing.assert_allclose(drawn[(f"#{running}", "val_loss")][1], [0.8])

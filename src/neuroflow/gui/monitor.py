@@ -443,7 +443,7 @@ class _ChartPanel(QFrame):
         for readout in (self.train, self.validation):
             header.addWidget(readout)
         #: While runs are compared: how to read the lines (replaces the live readouts).
-        self.overlay_note = QLabel("━ validation   ┅ training")
+        self.overlay_note = QLabel("—— validation   - - - training")
         self.overlay_note.setStyleSheet(f"color: {MUTED_TEXT_COLOR}; font-size: 9pt;")
         self.overlay_note.setVisible(False)
         header.addWidget(self.overlay_note)
@@ -777,7 +777,8 @@ class TrainingMonitor(QWidget):
         self.live_button.setVisible(True)
         self.progress_panel.setVisible(False)
         count = len(runs)
-        self._overlay_status = (f"Comparing {count} runs" if count > 1 else f"Run {runs[0][0]}") + " · per epoch"
+        self._overlay_status = f"Comparing {count} runs" if count > 1 else f"Run {runs[0][0]}"
+        self.stop_button.setVisible(self._training and self._live_controls)
         self._dirty = True
         self.flush()
         return colors
@@ -815,6 +816,7 @@ class TrainingMonitor(QWidget):
         self.runs_key.setVisible(False)
         self.live_button.setVisible(False)
         self.progress_panel.setVisible(self._live_controls)
+        self.stop_button.setVisible(self._live_controls)
         self._overlay_status = ""
 
     def overlay_curves(self) -> dict[tuple[str, str], tuple[np.ndarray, np.ndarray]]:

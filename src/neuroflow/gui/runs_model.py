@@ -22,7 +22,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush, QColor, QFont, QIcon, QPainter, QPixmap
 
 from neuroflow.history import Run
 from neuroflow.history.compare import ABSENT, headline_scores, key_title, settings_diff
@@ -34,10 +34,11 @@ SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 #: The role of the run id, on every cell of a row.
 RUN_ID_ROLE = Qt.ItemDataRole.UserRole + 2
 
-#: The fixed columns before and after the differing settings: (key, header).
-LEADING = (("star", "★"), ("id", "Run"), ("started", "Started"), ("label", "Label"), ("state", "State"))
-TRAILING = (("val_accuracy", "Best val. acc."), ("test_accuracy", "Test acc."), ("epochs", "Epochs"),
-            ("duration", "Duration"))
+#: The fixed columns before the differing settings: (key, header). The scores come before the
+#: settings, so that a narrow dock still shows them without scrolling.
+LEADING = (("star", "★"), ("id", "Run"), ("started", "Started"), ("label", "Label"), ("state", "State"),
+           ("val_accuracy", "Best val.\naccuracy"), ("test_accuracy", "Test\naccuracy"), ("epochs", "Epochs"),
+           ("duration", "Duration"))
 
 
 def duration_text(seconds: float | None) -> str:
@@ -72,6 +73,20 @@ def _setting_text(value: Any) -> str:
     return str(value)
 
 
+def color_dot(color: str, size: int = 12) -> QIcon:
+    """A filled circle: marks a run's row with the colour of its curves in the training
+    monitor (an icon keeps its colour in a selected row, where text takes the highlight's)."""
+    pixmap = QPixmap(size, size)
+    pixmap.fill(QColor(0, 0, 0, 0))
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(QColor("white"))
+    painter.setBrush(QColor(color))
+    painter.drawEllipse(1, 1, size - 2, size - 2)
+    painter.end()
+    return QIcon(pixmap)
+
+
 def _sortable(value: Any) -> Any:
     if value is ABSENT or value is None:
         return None
@@ -96,7 +111,7 @@ class RunsTableModel(QAbstractTableModel):
         self._titles: list[str] = []
         self._values: list[dict[str, Any]] = []
         self._colors: dict[int, str] = {}
-        self._columns: list[tuple[str, str]] = [*LEADING, *TRAILING]
+        self._columns: list[tuple[str, str]] = list(LEADING)
 
     # -- contents -------------------------------------------------------------------------------
     def set_runs(self, runs: Sequence[Run], epochs: Mapping[int, int]) -> None:
@@ -111,8 +126,7 @@ class RunsTableModel(QAbstractTableModel):
             for row, value in enumerate(difference.values):
                 self._values[row][difference.key] = value
         self._titles = [self._title(key) for key in self._keys]
-        self._columns = [*LEADING, *(("setting:" + k, t) for k, t in zip(self._keys, self._titles, strict=True)),
-                         *TRAILING]
+        self._columns = [*LEADING, *(("setting:" + k, t) for k, t in zip(self._keys, self._titles, strict=True))]
         self.endResetModel()
 
     def _title(self, key: str) -> str:
@@ -162,6 +176,9 @@ class RunsTableModel(QAbstractTableModel):
             return None
         name, title = self._columns[section]
         if role == Qt.ItemDataRole.DisplayRole:
+            if name.startswith("setting:"):  # "Network Learner" over "learning_rate": narrow columns
+                node, _, setting = title.rpartition(".")
+                return f"{node}\n{setting}" if node else setting
             return title
         if role == Qt.ItemDataRole.ToolTipRole:
             if name.startswith("setting:"):
@@ -208,16 +225,14 @@ class RunsTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ForegroundRole:
             if name == "star" and run.starred:
                 return QBrush(QColor("#d97706"))
-            if name == "id" and run.id in self._colors:
-                return QBrush(QColor(self._colors[run.id]))
             if name == "state" and run.state in ("running",):
                 return QBrush(QColor(theme.ACCENT))
             if name == "state" and run.state in ("interrupted", "unfinished"):
                 return QBrush(QColor(theme.MUTED))
             return None
+        if role == Qt.ItemDataRole.DecorationRole and name == "id" and run.id in self._colors:
+            return color_dot(self._colors[run.id])
         if role == Qt.ItemDataRole.FontRole and name == "id" and run.id in self._colors:
-            from PySide6.QtGui import QFont
-
             font = QFont()
             font.setBold(True)
             return font
@@ -234,7 +249,7 @@ class RunsTableModel(QAbstractTableModel):
         if name == "star":
             return "★" if run.starred else "☆"
         if name == "id":
-            return f"● {run.id}" if run.id in self._colors else str(run.id)
+            return str(run.id)
         if name == "started":
             return self._started_text(run.started)
         if name == "label":
@@ -290,7 +305,7 @@ class RunsTableModel(QAbstractTableModel):
         """Local time: the hour only for today's runs, the date as well for older ones."""
         moment = datetime.fromtimestamp(started)
         if moment.date() == datetime.now().date():
-            return moment.strftime("%H:%M:%S")
+            return moment.strftime("%H:%M")
         return moment.strftime("%Y-%m-%d %H:%M")
 
 

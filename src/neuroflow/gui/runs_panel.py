@@ -165,6 +165,8 @@ class RunsPanel(QWidget):
         table.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked
                               | QAbstractItemView.EditTrigger.EditKeyPressed)
         table.setAlternatingRowColors(True)
+        # A soft highlight: the coloured marks of compared runs stay visible in selected rows.
+        table.setStyleSheet(f"QTableView::item:selected {{ background: {theme.ACCENT_SOFT}; color: {theme.TEXT}; }}")
         table.setWordWrap(False)
         table.verticalHeader().setVisible(False)
         table.verticalHeader().setDefaultSectionSize(24)
