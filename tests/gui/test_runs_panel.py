@@ -306,3 +306,30 @@ def test_a_run_in_progress_appears_and_grows_while_it_trains(history, qtbot):
                     .data() == "1", timeout=5_000)
     drawn = window.ensure_monitor().overlay_curves()  # the compared running run's curve grew too
     np.testing.assert_allclose(drawn[(f"#{running}", "val_loss")][1], [0.8])
+
+
+def test_log_ticks_label_one_two_and_five_times_each_decade():
+    from neuroflow.gui.monitor import log_ticks
+
+    major, minor = log_ticks(-1.5, 0.5)
+    assert [label for _, label in major] == ["0.05", "0.1", "0.2", "0.5", "1", "2"]
+    assert all(label == "" for _, label in minor) and len(minor) == 12
+
+
+def test_a_training_goes_on_behind_compared_runs_and_comes_back(qtbot):
+    from neuroflow.core.events import EpochEnded, TrainingStarted
+    from neuroflow.gui.monitor import TrainingMonitor
+
+    monitor = TrainingMonitor()
+    qtbot.addWidget(monitor)
+    monitor.handle_event(TrainingStarted("learner", 3, 10, 300))
+    monitor.handle_event(EpochEnded("learner", 1, 3, {"loss": 0.9, "val_loss": 1.0}))
+    monitor.show_runs([("#1", {"loss": [(1, 0.5), (2, 0.4)]})])
+    assert not monitor.loss_chart.train.isVisible() and monitor.live_button.isVisibleTo(monitor)
+    monitor.handle_event(EpochEnded("learner", 2, 3, {"loss": 0.6, "val_loss": 0.7}))
+    monitor.flush()
+    assert monitor.status_label.text() == "Run #1"
+    monitor.live_button.click()
+    assert not monitor.showing_runs and monitor.loss_chart.train.isVisible()
+    np.testing.assert_allclose(monitor.curves()["val_loss"][1], [1.0, 0.7])
+    assert monitor.status_label.text().startswith("Training")

@@ -163,6 +163,20 @@ def decimate(
     return x[picks], y[picks]
 
 
+def log_ticks(low: float, high: float) -> list[list[tuple[float, str]]]:
+    """Ticks of a logarithmic axis spanning 10^low .. 10^high: 1, 2 and 5 times each power of
+    ten, labelled; the grid lines between them (3, 4, 6...) unlabelled. pyqtgraph's own log
+    ticks label every one of them when the axis spans less than three decades, a blur of text."""
+    major: list[tuple[float, str]] = []
+    minor: list[tuple[float, str]] = []
+    for power in range(math.floor(low), math.ceil(high) + 1):
+        for factor in range(1, 10):
+            at = math.log10(factor) + power
+            if low - 1e-9 <= at <= high + 1e-9:
+                (major if factor in (1, 2, 5) else minor).append((at, f"{factor * 10.0 ** power:g}"))
+    return [major, [(at, "") for at, _ in minor]]
+
+
 def nice_ceiling(value: float) -> float:
     """The smallest round number (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8 times 10^k) >= ``value`` > 0."""
     scale = 10.0 ** math.floor(math.log10(value))
@@ -362,6 +376,8 @@ class _MetricChart(pg.PlotWidget):
             return
         self.log_y = log
         self.getPlotItem().setLogMode(x=False, y=log)
+        if not log:
+            self.getPlotItem().getAxis("left").setTicks(None)
         self._log_range = None
         self._apply_y_range()
 
@@ -379,6 +395,7 @@ class _MetricChart(pg.PlotWidget):
             if wanted != self._log_range:
                 self._log_range = wanted
                 item.setYRange(*wanted, padding=Y_PADDING)
+                item.getAxis("left").setTicks(log_ticks(*wanted))
         elif self._y_range is None:
             item.setYRange(0.0, 1.0, padding=Y_PADDING)
         else:
