@@ -189,19 +189,20 @@ class RunsPanel(QWidget):
         self.stack.addWidget(self.empty)
         self.stack.addWidget(table)
 
-        compare = QWidget(self)
+        compare = self.compare = QWidget(self)
         compare_layout = QVBoxLayout(compare)
         compare_layout.setContentsMargins(0, 0, 0, 0)
         compare_layout.setSpacing(2)
         self.diff_summary = QLabel("")
         self.diff_summary.setWordWrap(True)
-        self.diff_summary.setStyleSheet(f"color: {theme.TEXT}; font-weight: 600;")
         self.diff_table = QTableWidget(0, 0, compare)
         self.diff_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.diff_table.verticalHeader().setVisible(False)
         self.diff_table.verticalHeader().setDefaultSectionSize(22)
         self.diff_table.horizontalHeader().setStretchLastSection(True)
         self.diff_table.setAlternatingRowColors(True)
+        # Room for two settings and the data row without scrolling, however the splitter is set.
+        self.diff_table.setMinimumHeight(4 * 22 + 30)
         compare_layout.addWidget(self.diff_summary)
         compare_layout.addWidget(self.diff_table, 1)
 
@@ -362,6 +363,10 @@ class RunsPanel(QWidget):
     def _show_diff(self, runs: list[Run]) -> None:
         table = self.diff_table
         table.clear()
+        self.compare.setVisible(bool(self._shown_ids))  # nothing to compare in an empty history
+        table.setVisible(len(runs) >= 2)
+        self.diff_summary.setStyleSheet(f"color: {theme.TEXT if len(runs) >= 2 else theme.MUTED};"
+                                        f" font-weight: {600 if len(runs) >= 2 else 400};")
         if len(runs) < 2:
             table.setRowCount(0)
             table.setColumnCount(0)
