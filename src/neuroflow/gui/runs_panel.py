@@ -91,6 +91,7 @@ class RunsPanel(QWidget):
         self._shown_ids: list[int] = []
         self._overlaid: tuple[int, ...] = ()
         self._store_file: Path | None = None
+        self._fitted_columns: list[str] = []
         self._build()
         self._live_timer = QTimer(self)
         self._live_timer.setSingleShot(True)
@@ -173,6 +174,7 @@ class RunsPanel(QWidget):
         table.horizontalHeader().setHighlightSections(False)
         table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         table.horizontalHeader().setStretchLastSection(True)
+        table.horizontalHeader().setResizeContentsPrecision(40)  # fit to the newest runs, not to all
         table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         table.customContextMenuRequested.connect(self._context_menu)
         table.clicked.connect(self._clicked)
@@ -277,21 +279,16 @@ class RunsPanel(QWidget):
         self.stack.setCurrentIndex(1 if runs else 0)
         count = len(runs)
         self.count_label.setText(f"{count} run{'s' if count != 1 else ''}" if count else "")
-        if not self._shown_once and runs:
-            self._shown_once = True
+        columns = [self.model.headerData(c, Qt.Orientation.Horizontal) for c in range(self.model.columnCount())]
+        if runs and columns != self._fitted_columns:  # fitting costs more than reading: only for new columns
+            self._fitted_columns = columns
             self._fit_columns()
-        else:
-            self.table.resizeColumnsToContents()
-            self._limit_columns()
         self._selection_changed(force=any(self._full[i].ended is None for i in self.selected_ids()))
 
-    _shown_once = False
-
     def _fit_columns(self) -> None:
+        """Columns as wide as their header and first rows (at most 220 px); the user's widths
+        stay until the columns change."""
         self.table.resizeColumnsToContents()
-        self._limit_columns()
-
-    def _limit_columns(self) -> None:
         header = self.table.horizontalHeader()
         for column in range(self.model.columnCount()):
             if header.sectionSize(column) > 220:
