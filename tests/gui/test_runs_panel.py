@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from neuroflow.gui.history_place import choose_folder
-from neuroflow.history import open_store
+from neuroflow.history import default_store_path, open_store
 
 pytestmark = pytest.mark.gui
 
@@ -333,3 +333,15 @@ def test_a_training_goes_on_behind_compared_runs_and_comes_back(qtbot):
     assert not monitor.showing_runs and monitor.loss_chart.train.isVisible()
     np.testing.assert_allclose(monitor.curves()["val_loss"][1], [1.0, 0.7])
     assert monitor.status_label.text().startswith("Training")
+
+
+def test_the_history_folder_can_be_chosen_and_given_back(history, settings, tmp_path):
+    window, _ids = history
+    panel = window.runs_panel
+    panel.ask_folder = lambda: str(tmp_path / "elsewhere")
+    panel.choose_folder()
+    assert panel.store_file == tmp_path / "elsewhere" / "digits.runs.sqlite"
+    assert panel.stack.currentWidget() is panel.empty  # nothing recorded there yet
+    panel.default_folder()  # the tests' $NEUROFLOW_RUNS_DIR, beside the workflow without it
+    assert panel.store_file == default_store_path(tmp_path / "project" / "digits.workflow")
+    assert not settings.value("history/folder")

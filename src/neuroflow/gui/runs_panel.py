@@ -127,8 +127,9 @@ class RunsPanel(QWidget):
                                                self.open_folder)
         self.choose_folder_action = self._action("Keep runs in another folder…",
                                                  "Choose where the editor keeps run histories", self.choose_folder)
-        self.default_folder_action = self._action("Keep runs beside the workflow",
-                                                  "Go back to the default place", self.default_folder)
+        self.default_folder_action = self._action("Keep runs in the default place",
+                                                  "Beside the workflow, or in $NEUROFLOW_RUNS_DIR when it is set",
+                                                  self.default_folder)
         for action in (self.star_action, self.label_action, self.restore_action, self.delete_action):
             bar.addWidget(self._button(action))
         export = QToolButton(self)
@@ -514,7 +515,11 @@ class RunsPanel(QWidget):
         return path
 
     def open_folder(self) -> None:
-        QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.store_file.parent)))
+        folder = self.store_file.parent
+        if not folder.is_dir():
+            self.status(f"{folder} does not exist yet: the first recorded run creates it")
+            return
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
 
     def choose_folder(self) -> None:
         folder = self.ask_folder()
@@ -525,7 +530,7 @@ class RunsPanel(QWidget):
 
     def default_folder(self) -> None:
         history_place.choose_folder(self.settings, "")
-        self.status("Runs are kept beside the workflow from now on")
+        self.status(f"Runs are kept in the default place from now on ({self.store_file.parent})")
         self.refresh()
 
     # -- default questions ----------------------------------------------------------------------
