@@ -220,13 +220,20 @@ def test_the_loss_axis_switches_to_a_log_scale(history):
     assert chart.getPlotItem().viewRange()[1][0] <= 0.0
 
 
-def test_label_star_and_delete_are_kept_in_the_store(history):
+def test_label_star_and_delete_are_kept_in_the_store(history, qtbot):
+    from PySide6.QtWidgets import QLineEdit
+
     window, (a, b, c) = history
     panel = window.runs_panel
+    window.runs_dock.show()
+    window.runs_dock.raise_()
     panel.select_ids([a])
-    column = panel.model.column_of("label")
-    index = panel.proxy.mapFromSource(panel.model.index(panel.model.row_of(a), column))
-    assert panel.proxy.setData(index, "  baseline ")
+    panel.edit_label()  # as F2 does: an editor opens in the label cell
+    editor = panel.table.findChild(QLineEdit)
+    assert editor is not None
+    editor.setText("  baseline ")
+    qtbot.keyClick(editor, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: "baseline" in _column(panel, "label"))
     panel.select_ids([a, b])
     panel.toggle_star()
     panel.confirm = lambda title, text: False
@@ -306,6 +313,11 @@ def test_a_run_in_progress_appears_and_grows_while_it_trains(history, qtbot):
                     .data() == "1", timeout=5_000)
     drawn = window.ensure_monitor().overlay_curves()  # the compared running run's curve grew too
     np.testing.assert_allclose(drawn[(f"#{running}", "val_loss")][1], [0.8])
+    panel.confirm = lambda title, text: True
+    panel.select_ids([running])
+    panel.delete_selected()  # still training: kept
+    assert panel.model.row_of(running) is not None
+    assert "still training" in window.statusBar().currentMessage()
 
 
 def test_log_ticks_label_one_two_and_five_times_each_decade():

@@ -155,7 +155,8 @@ class RunsPanel(QWidget):
         root.addLayout(bar)
 
         self.model = RunsTableModel(self)
-        self.model.label_edited.connect(self.set_label)
+        # Queued: the store write re-reads the table, which must not happen inside the editor's commit.
+        self.model.label_edited.connect(self.set_label, Qt.ConnectionType.QueuedConnection)
         self.proxy = RunsSortProxy(self)
         self.proxy.setSourceModel(self.model)
         table = self.table = QTableView(self)
@@ -436,7 +437,11 @@ class RunsPanel(QWidget):
             self.table.edit(index)
 
     def delete_selected(self) -> None:
-        runs = self.selected_runs()
+        """Forget the selected runs, after asking; a run still training is kept (its process
+        would fail to record its next epoch)."""
+        runs = [run for run in self.selected_runs() if run.state != "running"]
+        if len(runs) < len(self.selected_ids()):
+            self.status("A run that is still training cannot be deleted")
         if not runs:
             return
         what = f"run {runs[0].id}" if len(runs) == 1 else f"these {len(runs)} runs"
