@@ -4,9 +4,13 @@ Layout (dock sizes chosen for a 1600x1000 window on a projector)::
 
     +-------+---------------------------+------------+
     | Nodes |          canvas           | Properties |
-    |       +-------------+-------------+------------+
-    |       | Training    | Results     | Messages   |
-    +-------+-------------+-------------+------------+
+    |       +-------------+--------------------------+
+    |       | Training    | Results | Runs           |
+    |       | | Messages  |   (tabs)                 |
+    +-------+-------------+--------------------------+
+
+The Runs panel shares the Results tab group, so that runs compared in it and their curves in
+the training monitor are side by side.
 
 The window assembles the panels, menus, toolbar and actions and wires them together. The two
 user-level flows live in their own controllers: files (new, open, save, recent files, drops,
@@ -53,12 +57,14 @@ from .properties import PropertiesPanel
 from .repository import NodeRepository
 from .results import ResultsPanel
 from .run_flow import RunFlow
+from .runs_panel import RunsPanel
 
 log = logging.getLogger(__name__)
 
 __all__ = ["SETTINGS_ENV", "MainWindow", "default_settings"]
 #: 2: a wider Properties panel and taller bottom docks (saved layouts of version 1 are dropped).
-LAYOUT_VERSION = 2
+#: 3: the Runs panel, tabbed with Results.
+LAYOUT_VERSION = 3
 #: Height of the bottom docks (training monitor, results, messages), in a 1000-pixel window.
 RESULTS_HEIGHT = 400
 CLIPBOARD_MIME = "application/x-neuroflow-workflow"
@@ -141,6 +147,9 @@ class MainWindow(QMainWindow):
         self.properties = PropertiesPanel(self.document, self)
         self.messages = MessagesPanel(self.document, self)
         self.results = ResultsPanel(self.document, self)
+        self.runs_panel = RunsPanel(self.document, self.settings, self,
+                                    warn=lambda text: self.messages.add("warning", text), status=self.show_status)
+        self.runs_panel.overlay = self.show_runs
         self.monitor: QWidget = self._monitor_placeholder("Preparing the training monitor…")
         if not self._defer_monitor:
             self.monitor = self._create_monitor()
@@ -151,9 +160,12 @@ class MainWindow(QMainWindow):
         self.monitor_dock = self._dock("Training", "trainingDock", self.monitor, bottom)
         self.results_dock = self._dock("Results", "resultsDock", self.results, bottom)
         self.messages_dock = self._dock("Messages", "messagesDock", self.messages, bottom)
+        self.runs_dock = self._dock("Runs", "runsDock", self.runs_panel, bottom)
         self.splitDockWidget(self.monitor_dock, self.results_dock, Qt.Orientation.Horizontal)
         self.tabifyDockWidget(self.monitor_dock, self.messages_dock)
+        self.tabifyDockWidget(self.results_dock, self.runs_dock)
         self.monitor_dock.raise_()
+        self.results_dock.raise_()
         # The Nodes list just fits its longest names ("BatchNormalization"); the Properties panel
         # fits the Network Learner's settings with its longest choices; the rest is the canvas's.
         self.resizeDocks([self.repository_dock, self.properties_dock], [210, 470], Qt.Orientation.Horizontal)
@@ -194,6 +206,7 @@ class MainWindow(QMainWindow):
 
         monitor = TrainingMonitor(self, describe_node=describe)
         monitor.stop_requested.connect(lambda: self.runner.request_stop())  # the runner comes after the docks
+        monitor.live_button.clicked.connect(lambda: self.runs_panel.forget_colors())
         return monitor
 
     def _build_menus(self) -> None:
@@ -225,7 +238,7 @@ class MainWindow(QMainWindow):
         view_menu.addAction(a["fit"])
         view_menu.addSeparator()
         for dock in (self.repository_dock, self.properties_dock, self.messages_dock, self.monitor_dock,
-                     self.results_dock):
+                     self.results_dock, self.runs_dock):
             view_menu.addAction(dock.toggleViewAction())
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(a["about"])
@@ -310,6 +323,7 @@ class MainWindow(QMainWindow):
         self.messages.counts_changed.connect(self._message_counts)
         self.results.status.connect(self.show_status)
         runs.finished.connect(self._run_finished)
+        self.runner.runs_recorded.connect(self.runs_panel.runs_recorded)
         runs.worker_lost.connect(self._worker_lost)
 
     # -- window state -----------------------------------------------------------------------------
@@ -572,7 +586,21 @@ class MainWindow(QMainWindow):
         if isinstance(event, NodeStateChanged):
             self._update_summary()
         elif isinstance(event, TrainingStarted):
+            self.runs_panel.forget_colors()  # the monitor shows the new training, not the compared runs
             self.monitor_dock.raise_()
+
+    # -- runs ---------------------------------------------------------------------------------------
+    def show_runs(self, runs: list[tuple[str, Any]]) -> list[str]:
+        """Draw recorded runs' curves in the training monitor (raised); ``[]`` ends the comparison.
+        Returns each run's colour (the Runs panel marks its rows with them)."""
+        monitor = self.ensure_monitor()
+        if not hasattr(monitor, "show_runs"):
+            return []
+        colors = monitor.show_runs(runs)
+        if runs:
+            self.monitor_dock.show()
+            self.monitor_dock.raise_()
+        return colors
 
     # -- results ----------------------------------------------------------------------------------
     def open_view(self, node_id: str) -> QWidget | None:
@@ -584,6 +612,10 @@ class MainWindow(QMainWindow):
                 # A view needs room: give back the default height if the dock was made smaller.
                 wanted = min(RESULTS_HEIGHT, self.height() // 2)
                 self.resizeDocks([self.results_dock], [wanted], Qt.Orientation.Vertical)
+                # The size given is the tab group's: its tab bar (Results | Runs) takes its share.
+                short = wanted - self.results_dock.height()
+                if 0 < short < wanted // 4:
+                    self.resizeDocks([self.results_dock], [wanted + short], Qt.Orientation.Vertical)
         return view
 
     def open_selected_view(self) -> None:

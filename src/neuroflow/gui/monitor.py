@@ -27,6 +27,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QFontMetrics, QPainter, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import (
+    QCheckBox,
     QFrame,
     QGraphicsItem,
     QHBoxLayout,
@@ -63,6 +64,9 @@ BATCH_COLOR = "#93c5fd"  # training, per batch (running epoch average): a light 
 VALIDATION_COLOR = "#ea580c"
 ACCENT_COLOR = theme.ACCENT
 STOP_COLOR = theme.ERROR
+#: Colours of compared runs (see :meth:`TrainingMonitor.show_runs`): distinct on white and for
+#: the common colour-vision deficiencies (Okabe-Ito order, the yellow left out as too pale).
+RUN_COLORS = ("#0072b2", "#d55e00", "#009e73", "#cc79a7", "#56b4e9", "#e69f00", "#000000", "#7f7f7f")
 
 #: Chart headers from the widest to the narrowest: (train caption, validation caption, value pt,
 #: title pt, spacing px). The first that fits the panel is used.
@@ -157,6 +161,20 @@ def decimate(
         picks = np.concatenate([picks, full * bucket + np.sort(ends)])
     picks = np.unique(np.append(picks, n - 1))  # sorted, no repeats, newest point included
     return x[picks], y[picks]
+
+
+def log_ticks(low: float, high: float) -> list[list[tuple[float, str]]]:
+    """Ticks of a logarithmic axis spanning 10^low .. 10^high: 1, 2 and 5 times each power of
+    ten, labelled; the grid lines between them (3, 4, 6...) unlabelled. pyqtgraph's own log
+    ticks label every one of them when the axis spans less than three decades, a blur of text."""
+    major: list[tuple[float, str]] = []
+    minor: list[tuple[float, str]] = []
+    for power in range(math.floor(low), math.ceil(high) + 1):
+        for factor in range(1, 10):
+            at = math.log10(factor) + power
+            if low - 1e-9 <= at <= high + 1e-9:
+                (major if factor in (1, 2, 5) else minor).append((at, f"{factor * 10.0 ** power:g}"))
+    return [major, [(at, "") for at, _ in minor]]
 
 
 def nice_ceiling(value: float) -> float:
@@ -269,6 +287,12 @@ class _MetricChart(pg.PlotWidget):
         super().__init__(parent, background=CHART_BACKGROUND)
         self.kind = kind
         self._y_range: tuple[float, float] | None = None
+        #: Lowest and highest positive value seen, for the logarithmic axis.
+        self._positive: tuple[float, float] | None = None
+        self._log_range: tuple[float, float] | None = None
+        self.log_y = False
+        #: Curves of compared runs (see TrainingMonitor.show_runs); the live curves hide meanwhile.
+        self.overlay: list[pg.PlotDataItem] = []
         item = self.getPlotItem()
         item.disableAutoRange()  # set_epoch_range and include_y set the ranges
         item.showGrid(x=True, y=True, alpha=CHART_GRID_ALPHA)
@@ -337,9 +361,45 @@ class _MetricChart(pg.PlotWidget):
         self.getPlotItem().setXRange(0, max(1, epochs), padding=0.02)
 
     def clear_y_range(self) -> None:
-        """Forget the values seen: the empty chart spans 0 to 1."""
+        """Forget the values seen: the empty chart spans 0 to 1 (0.01 to 1 when logarithmic)."""
         self._y_range = None
-        self.getPlotItem().setYRange(0.0, 1.0, padding=Y_PADDING)
+        self._positive = None
+        self._log_range = None
+        if self.log_y:
+            self.getPlotItem().setYRange(-2.0, 0.0, padding=Y_PADDING)
+        else:
+            self.getPlotItem().setYRange(0.0, 1.0, padding=Y_PADDING)
+
+    def set_log_y(self, log: bool) -> None:
+        """A logarithmic y axis (decades), e.g. for a loss that falls by orders of magnitude."""
+        if log == self.log_y:
+            return
+        self.log_y = log
+        self.getPlotItem().setLogMode(x=False, y=log)
+        if not log:
+            self.getPlotItem().getAxis("left").setTicks(None)
+        self._log_range = None
+        self._apply_y_range()
+
+    def _apply_y_range(self) -> None:
+        item = self.getPlotItem()
+        if self.log_y:
+            if self._positive is None:
+                item.setYRange(-2.0, 0.0, padding=Y_PADDING)
+                return
+            low, high = self._positive
+            # Whole half-decades: the axis moves in few, clean steps.
+            wanted = (math.floor(math.log10(low) * 2) / 2, math.ceil(math.log10(high) * 2) / 2)
+            if wanted[1] <= wanted[0]:
+                wanted = (wanted[0], wanted[0] + 0.5)
+            if wanted != self._log_range:
+                self._log_range = wanted
+                item.setYRange(*wanted, padding=Y_PADDING)
+                item.getAxis("left").setTicks(log_ticks(*wanted))
+        elif self._y_range is None:
+            item.setYRange(0.0, 1.0, padding=Y_PADDING)
+        else:
+            item.setYRange(*self._y_range, padding=Y_PADDING)
 
     def include_y(self, low: float, high: float) -> None:
         """Grow the y range, in round steps, until it shows ``low``..``high``; never shrink it.
@@ -348,6 +408,10 @@ class _MetricChart(pg.PlotWidget):
         """
         if not (math.isfinite(low) and math.isfinite(high)):
             return
+        if high > 0:
+            positive_low = low if low > 0 else high
+            seen = self._positive
+            self._positive = (positive_low, high) if seen is None else (min(seen[0], positive_low), max(seen[1], high))
         if self.kind == "accuracy":  # from a tenth below the lowest value up to 1
             wanted = (math.floor(low * 10 + 1e-9) / 10, max(1.0, high))
         else:  # from 0 (or a round number below a negative loss) up to a round number
@@ -357,7 +421,10 @@ class _MetricChart(pg.PlotWidget):
             wanted = (min(wanted[0], current[0]), max(wanted[1], current[1]))
         if wanted != current:
             self._y_range = wanted
-            self.getPlotItem().setYRange(*wanted, padding=Y_PADDING)
+            if not self.log_y:
+                self.getPlotItem().setYRange(*wanted, padding=Y_PADDING)
+        if self.log_y:
+            self._apply_y_range()
 
     def y_range(self) -> tuple[float, float] | None:
         """The values the y axis was fitted to (before padding); ``None`` while empty."""
@@ -367,7 +434,9 @@ class _MetricChart(pg.PlotWidget):
 class _ChartPanel(QFrame):
     """A chart under a header with its name and the current training and validation values."""
 
-    def __init__(self, title: str, chart: _MetricChart, parent: QWidget | None = None) -> None:
+    def __init__(self, title: str, chart: _MetricChart, parent: QWidget | None = None,
+                 extra: QWidget | None = None) -> None:
+        """``extra``: a small control shown right of the title (the loss chart's scale switch)."""
         super().__init__(parent)
         self.setObjectName("chartPanel")
         self.setStyleSheet(
@@ -381,11 +450,20 @@ class _ChartPanel(QFrame):
         header.setSpacing(14)
         name = QLabel(title)
         header.addWidget(name)
+        self._extra_width = 0
+        if extra is not None:
+            header.addWidget(extra)
+            self._extra_width = extra.sizeHint().width() + 8
         header.addStretch(1)
         self.train = _Readout("train", TRAIN_COLOR, "●")
         self.validation = _Readout("validation", VALIDATION_COLOR, "■")
         for readout in (self.train, self.validation):
             header.addWidget(readout)
+        #: While runs are compared: how to read the lines (replaces the live readouts).
+        self.overlay_note = QLabel("—— validation   - - - training")
+        self.overlay_note.setStyleSheet(f"color: {MUTED_TEXT_COLOR}; font-size: 9pt;")
+        self.overlay_note.setVisible(False)
+        header.addWidget(self.overlay_note)
         self._name = name
         self._variant: tuple[str, str, int, int, int] | None = None
         layout.addLayout(header)
@@ -421,7 +499,8 @@ class _ChartPanel(QFrame):
 
     def _fit_header(self) -> None:
         """The widest header that fits: words when wide, coloured marks and smaller text when narrow."""
-        variant = next((v for v in HEADER_VARIANTS if self.header_width(v) <= self.width()), HEADER_VARIANTS[-1])
+        room = self.width() - self._extra_width
+        variant = next((v for v in HEADER_VARIANTS if self.header_width(v) <= room), HEADER_VARIANTS[-1])
         if variant == self._variant:
             return
         self._variant = variant
@@ -432,6 +511,12 @@ class _ChartPanel(QFrame):
             readout.caption.setText(caption)
             readout.caption.setVisible(bool(caption))
             readout.set_value_size(value_pt)
+
+    def set_overlay(self, shown: bool) -> None:
+        """Compared runs replace the live numbers with a note on how to read their lines."""
+        for readout in (self.train, self.validation):
+            readout.setVisible(not shown)
+        self.overlay_note.setVisible(shown)
 
 
 class TrainingMonitor(QWidget):
@@ -468,6 +553,8 @@ class TrainingMonitor(QWidget):
         self._dirty = False
         self._training = False
         self._node_id: str | None = None
+        self._overlay_status = ""
+        self._live_controls = True
         self._reset_counters()
         self._build()
         self._timer = QTimer(self)
@@ -496,6 +583,16 @@ class TrainingMonitor(QWidget):
             f"QPushButton:disabled {{ background: {PANEL_BORDER}; color: {MUTED_TEXT_COLOR}; }}"
         )
         self.stop_button.clicked.connect(self._on_stop_clicked)
+        #: While runs are compared: their colours, and the way back to the live charts.
+        self.runs_key = QLabel()
+        self.runs_key.setTextFormat(Qt.TextFormat.RichText)
+        self.runs_key.setVisible(False)
+        self.live_button = QPushButton("Back to training")
+        self.live_button.setToolTip("Show the current or last training again instead of the compared runs")
+        self.live_button.setVisible(False)
+        self.live_button.clicked.connect(self.clear_runs)
+        header.addWidget(self.runs_key)
+        header.addWidget(self.live_button)
         header.addWidget(self.stop_button)
         root.addLayout(header)
 
@@ -523,8 +620,12 @@ class TrainingMonitor(QWidget):
 
         self.accuracy_chart = _MetricChart(legend_corner="bottom", kind="accuracy")
         self.loss_chart = _MetricChart(legend_corner="top", kind="loss")
+        self.log_scale = QCheckBox("log")
+        self.log_scale.setToolTip("Logarithmic loss axis: shows how a small loss keeps falling")
+        self.log_scale.setStyleSheet(f"color: {MUTED_TEXT_COLOR}; font-size: 9pt;")
+        self.log_scale.toggled.connect(self.set_loss_log_scale)
         self.accuracy_panel = _ChartPanel("Accuracy", self.accuracy_chart)
-        self.loss_panel = _ChartPanel("Loss", self.loss_chart)
+        self.loss_panel = _ChartPanel("Loss", self.loss_chart, extra=self.log_scale)
         #: Every number shown, by name: accuracy, loss, val_accuracy, val_loss, elapsed, remaining,
         #: learning_rate.
         self.readouts: dict[str, _Readout] = {
@@ -569,6 +670,7 @@ class TrainingMonitor(QWidget):
 
     def reset(self) -> None:
         """Forget every curve, number and status: the empty monitor before a run."""
+        self._remove_overlay()
         self._timer.stop()
         self._training = False
         self._node_id = None
@@ -591,8 +693,9 @@ class TrainingMonitor(QWidget):
 
     def set_live_controls_visible(self, visible: bool) -> None:
         """Hide the Stop button, progress bars and time left where the monitor shows a finished run."""
+        self._live_controls = visible
         self.stop_button.setVisible(visible)
-        self.progress_panel.setVisible(visible)
+        self.progress_panel.setVisible(visible and not self.showing_runs)
 
     def set_status_visible(self, visible: bool) -> None:
         """Hide the status line when a host view shows its own summary."""
@@ -615,7 +718,8 @@ class TrainingMonitor(QWidget):
             batch = self._batch_series[key]
             train, val = self._epoch_series[key], self._epoch_series["val_" + key]
             shown = (batch, train, val)
-            chart.include_y(min(s.low for s in shown), max(s.high for s in shown))
+            if not chart.overlay:  # compared runs own the axes meanwhile
+                chart.include_y(min(s.low for s in shown), max(s.high for s in shown))
             if self._drawn["batch_" + key] != batch.size:  # only changed curves: setData repaints
                 self._drawn["batch_" + key] = batch.size
                 chart.batch.setData(*decimate(batch.x, batch.y), connect="finite")
@@ -626,9 +730,127 @@ class TrainingMonitor(QWidget):
                     curve.setData(series.x, series.y)
         self._update_progress()
         self._update_readouts()
-        self.status_label.setText(self._status)
+        self.status_label.setText(self._overlay_status or self._status)
         if not self._training:
             self._update_times()
+
+    # -- compared runs --------------------------------------------------------------------------
+    @property
+    def showing_runs(self) -> bool:
+        """Whether recorded runs are shown instead of the live training."""
+        return bool(self.loss_chart.overlay or self.accuracy_chart.overlay)
+
+    def show_runs(self, runs: Sequence[tuple[str, Mapping[str, Sequence[tuple[int, float]]]]]) -> list[str]:
+        """Draw recorded runs' per-epoch curves, each in its own colour, in place of the live view.
+
+        ``runs`` is ``[(name, curves)]`` with ``curves`` as :meth:`RunStore.get_run` gives them
+        (metric -> [(epoch, value)]). Each chart gets, per run, the validation curve (solid, in
+        the legend under the run's name) and the training curve (dashed). A training that goes
+        on meanwhile keeps being recorded and comes back with :meth:`clear_runs` ("Back to
+        training"); a new training clears the comparison itself. Returns the colour of each run.
+        """
+        self._remove_overlay()
+        if not runs:
+            self.clear_runs()
+            return []
+        colors = [RUN_COLORS[i % len(RUN_COLORS)] for i in range(len(runs))]
+        epochs = 1
+        for chart, key in ((self.accuracy_chart, "accuracy"), (self.loss_chart, "loss")):
+            for curve in (chart.batch, chart.train, chart.validation):
+                curve.setVisible(False)
+            chart.legend.clear()
+            chart.clear_y_range()
+            low, high = math.inf, -math.inf
+            for (name, curves), color in zip(runs, colors, strict=True):
+                plotted = self._plotted_keys(curves)
+                for target, dashed in (("val_" + key, False), (key, True)):
+                    source = plotted.get(target)
+                    points = [(e, v) for e, v in curves.get(source, ()) if math.isfinite(v)] if source else []
+                    if not points:
+                        continue
+                    x = np.array([e for e, _ in points], dtype=np.float64)
+                    y = np.array([v for _, v in points], dtype=np.float64)
+                    pen = pg.mkPen(color, width=1.5 if dashed else 2.5,
+                                   style=Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine)
+                    item = chart.getPlotItem().plot(
+                        x, y, pen=pen, symbol=None if dashed else "o", symbolSize=5,
+                        symbolBrush=color, symbolPen=pg.mkPen(CHART_BACKGROUND, width=1))
+                    item.run_name = name  # type: ignore[attr-defined]
+                    item.metric = target  # type: ignore[attr-defined]
+                    chart.overlay.append(item)
+                    if not dashed or plotted.get("val_" + key) is None:
+                        chart.legend.addItem(item, name)
+                    low, high = min(low, float(y.min())), max(high, float(y.max()))
+                    epochs = max(epochs, int(x.max()))
+            chart.include_y(low, high)
+        for chart in (self.accuracy_chart, self.loss_chart):
+            chart.set_epoch_range(epochs)
+        for panel in (self.accuracy_panel, self.loss_panel):
+            panel.set_overlay(True)
+        self.runs_key.setText("  ".join(
+            f'<span style="color:{color}; font-weight:700;">●</span> {_escape(name)}'
+            for (name, _), color in zip(runs, colors, strict=True)))
+        self.runs_key.setVisible(True)
+        self.live_button.setVisible(True)
+        self.progress_panel.setVisible(False)
+        count = len(runs)
+        self._overlay_status = f"Comparing {count} runs" if count > 1 else f"Run {runs[0][0]}"
+        self.stop_button.setVisible(self._training and self._live_controls)
+        self._dirty = True
+        self.flush()
+        return colors
+
+    def clear_runs(self) -> None:
+        """Back to the live (or last) training after :meth:`show_runs`."""
+        was = self.showing_runs or bool(self._overlay_status)
+        self._remove_overlay()
+        if not was:
+            return
+        for chart, key in ((self.accuracy_chart, "accuracy"), (self.loss_chart, "loss")):
+            chart.clear_y_range()
+            chart.set_epoch_range(max(1, self._epochs))
+            shown = (self._batch_series[key], self._epoch_series[key], self._epoch_series["val_" + key])
+            chart.include_y(min(s.low for s in shown), max(s.high for s in shown))
+        self._dirty = True
+        self.flush()
+
+    def _remove_overlay(self) -> None:
+        """Take compared runs off the charts and show the live curves and controls again."""
+        for chart, key in ((self.accuracy_chart, "accuracy"), (self.loss_chart, "loss")):
+            if not chart.overlay:
+                continue
+            for item in chart.overlay:
+                chart.getPlotItem().removeItem(item)
+            chart.overlay.clear()
+            chart.legend.clear()
+            for curve in (chart.train, chart.validation):
+                curve.setVisible(True)
+                chart.legend.addItem(curve, curve.name())
+            chart.batch.setVisible(True)
+            chart.show_batch_legend(self._batch_series[key].size > 0)
+        for panel in (self.accuracy_panel, self.loss_panel):
+            panel.set_overlay(False)
+        self.runs_key.setVisible(False)
+        self.live_button.setVisible(False)
+        self.progress_panel.setVisible(self._live_controls)
+        self.stop_button.setVisible(self._live_controls)
+        self._overlay_status = ""
+
+    def overlay_curves(self) -> dict[tuple[str, str], tuple[np.ndarray, np.ndarray]]:
+        """What the charts draw for compared runs: (run name, metric) -> (epochs, values)."""
+        found: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
+        for chart in (self.accuracy_chart, self.loss_chart):
+            for item in chart.overlay:
+                x, y = item.getOriginalDataset()
+                found[(item.run_name, item.metric)] = (np.asarray(x), np.asarray(y))
+        return found
+
+    def set_loss_log_scale(self, log: bool) -> None:
+        """Logarithmic (True) or linear loss axis, for the live view and compared runs alike."""
+        if self.log_scale.isChecked() != log:
+            self.log_scale.setChecked(log)  # comes back here through toggled
+            return
+        self.loss_chart.set_log_y(log)
 
     def curves(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """What the charts currently draw, by curve name (e.g. ``"val_loss"``, ``"batch_accuracy"``)."""
@@ -913,6 +1135,10 @@ __all__ = [
     "accuracy_key",
     "format_duration",
 ]
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def device_text(event: TrainingStarted) -> str:
