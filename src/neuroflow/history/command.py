@@ -30,8 +30,8 @@ from .location import SUFFIX, default_store_path
 if TYPE_CHECKING:
     from .store import Run, RunStore
 
-#: Narrowest table the list is fitted to, whatever the terminal says.
-MIN_WIDTH = 60
+#: Narrowest table the list is fitted to, whatever the terminal says (its fixed columns need 65).
+MIN_WIDTH = 70
 
 
 def add_parser(commands: Any) -> argparse.ArgumentParser:
