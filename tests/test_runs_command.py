@@ -11,46 +11,17 @@ import sys
 from pathlib import Path
 
 import pytest
+from run_histories import FLAGSHIP, make_history
 
 from neuroflow.cli import main
-from neuroflow.core.fileformat import load
 from neuroflow.history import open_store
 from neuroflow.history.export import run_table
 from neuroflow.history.render import list_lines
 
-REPO = Path(__file__).resolve().parents[1]
-FLAGSHIP = REPO / "workflows" / "mnist_cnn.workflow"
-
-
-def recorded(workflow, **changes):
-    """The settings record a recorder makes of ``workflow``, with ``node__setting=value`` changes."""
-    record = {
-        nid: {"type": item.type_id, "version": item.node.version, "settings": item.node.settings_json(),
-              "title": item.label}
-        for nid, item in workflow.nodes.items()
-    }
-    for key, value in changes.items():
-        node_id, name = key.split("__")
-        record[node_id]["settings"][name] = value
-    return record
-
 
 @pytest.fixture()
 def history(tmp_path: Path) -> Path:
-    """A history of three finished runs of a copy of the flagship (learning rate and units vary)."""
-    workflow = tmp_path / "study.workflow"
-    workflow.write_bytes(FLAGSHIP.read_bytes())
-    flow = load(workflow)
-    with open_store(tmp_path / "study.runs.sqlite") as store:
-        for number, (rate, units, test) in enumerate([(0.001, 100, 0.91), (0.003, 100, 0.94), (0.01, 64, 0.88)]):
-            run = store.record_run(workflow=workflow.resolve(), seed=42, started=1_000_000 + number * 60,
-                                   settings=recorded(flow, learner__learning_rate=rate, dense__units=units),
-                                   data_fingerprint="training: 600 images, sha256 aaaa")
-            for epoch in (1, 2):
-                store.add_epoch(run, epoch, {"loss": 1.0 / epoch + rate, "val_accuracy": test - 0.1 / epoch})
-            store.finish_run(run, stop_reason="completed", duration=12.5,
-                             scores={"accuracy": test, "cohen_kappa": test - 0.05, "count": 500})
-    return workflow
+    return make_history(tmp_path)
 
 
 def runs(capsys: pytest.CaptureFixture[str], *args: object) -> tuple[int, str, str]:
