@@ -202,3 +202,14 @@ def test_two_runs_with_different_settings_are_listed_and_compared(tmp_path: Path
     rate = next(line for line in compared.stdout.splitlines() if "learning_rate" in line)
     assert rate.split()[-2:] == ["0.001", "0.003"]
     assert "test accuracy" in compared.stdout and "data: the same fingerprint" in compared.stdout
+
+
+def test_a_node_that_changed_type_shows_its_short_type_name(capsys, history: Path) -> None:
+    with open_store(history.parent / "study.runs.sqlite") as store:
+        settings = store.get_run(1).settings
+        settings["dense"] = {**settings["dense"], "type": "neuroflow.layers.dropout", "settings": {"rate": 0.5}}
+        store.record_run(workflow=history.resolve(), settings=settings)
+    code, out, _ = runs(capsys, history, "--runs-dir", history.parent, "--only", 1, 4)
+    header, newest, oldest = out.splitlines()
+    assert "Dense 100.type" in header
+    assert "dropout" in newest.split() and "dense" in oldest.split()

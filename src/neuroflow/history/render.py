@@ -58,7 +58,9 @@ def list_lines(table: RunTable, width: int) -> list[str]:
     for key in table.keys:
         # Never narrower than the setting's name (up to 14): a heading must say which setting it is.
         name = key.rpartition(".")[2]
-        columns.append(Column(table.titles[key], [value_text(r[key]) for r in rows], max(6, min(len(name), 14)),
+        # A node that changed type (a layer added or swapped): its type's short name says enough.
+        cells = [value_text(r[key]).rpartition(".")[2] if name == "type" else value_text(r[key]) for r in rows]
+        columns.append(Column(table.titles[key], cells, max(6, min(len(name), 14)),
                               setting=True, right=all(_is_number(r[key]) for r in rows)))
     columns += [
         # The best epoch's validation accuracy (the heading is short to leave room for settings).
