@@ -38,7 +38,7 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
     """Add ``runs`` to the ``neuroflow`` command's sub-parsers."""
     runs = commands.add_parser(
         "runs", help="list, show, compare, label and export a workflow's run history",
-        description="A workflow's run history: every training 'neuroflow run' and the editor recorded.",
+        description="A workflow's run history: every Network Learner training 'neuroflow run' recorded.",
     )
     runs.add_argument("words", nargs="+", metavar="FILE",
                       help="the .workflow file (or its .runs.sqlite history); 'export FILE --mlflow' "
