@@ -213,3 +213,16 @@ def test_a_node_that_changed_type_shows_its_short_type_name(capsys, history: Pat
     header, newest, oldest = out.splitlines()
     assert "Dense 100.type" in header
     assert "dropout" in newest.split() and "dense" in oldest.split()
+
+
+def test_json_is_strict_even_with_nan_values(capsys, history: Path) -> None:
+    with open_store(history.parent / "study.runs.sqlite") as store:
+        run = store.record_run(workflow=history.resolve())
+        store.add_epoch(run, 1, {"loss": float("nan"), "val_accuracy": 0.5})
+        store.finish_run(run, stop_reason="completed", scores={"accuracy": 0.5, "macro_auc": float("nan")})
+    for args in (("--show", run), ("--compare", 1, run), ()):
+        code, out, err = runs(capsys, history, "--runs-dir", history.parent, "--json", *args)
+        assert code == 0, err
+        json.loads(out, parse_constant=lambda name: pytest.fail(f"{name} in JSON output"))
+    shown = json.loads(runs(capsys, history, "--runs-dir", history.parent, "--json", "--show", run)[1])
+    assert shown["curves"]["loss"] == [[1, None]] and shown["scores"]["macro_auc"] is None

@@ -202,7 +202,8 @@ def _list(store: RunStore, runs: list[Run], others: int, file: str, options: arg
     table = run_table(runs)
     if options.json:
         rows = [{column: plain(value) for column, value in row.items()} for row in table.rows]
-        print(json.dumps({"history": str(store.path), "settings": table.titles, "runs": rows}, indent=2))
+        print(json.dumps({"history": str(store.path), "settings": table.titles, "runs": rows}, indent=2,
+                         allow_nan=False))
         return 0
     if not runs:
         print(f"{file}: no runs recorded yet (history {store.path})")
@@ -228,7 +229,7 @@ def _show(store: RunStore, number: int, as_json: bool) -> int:
     run = store.get_run(number)
     batches = store.batch_curves(number)
     if as_json:
-        print(json.dumps(run_json(run, batches), indent=2))
+        print(json.dumps(run_json(run, batches), indent=2, allow_nan=False))
     else:
         print("\n".join(show_lines(run, batches)))
     return 0
@@ -242,10 +243,9 @@ def run_json(run: Run, batches: dict[str, list[tuple[int, int, float]]] | None =
 
     data = asdict(run)
     data["state"] = run.state
-    data["curves"] = {m: [[e, plain(v)] for e, v in points] for m, points in (run.curves or {}).items()}
     if batches is not None:
-        data["batches"] = {m: [[e, b, plain(v)] for e, b, v in points] for m, points in batches.items()}
-    return data
+        data["batches"] = batches
+    return plain(data)
 
 
 def _compare(store: RunStore, ids: list[int], as_json: bool) -> int:
@@ -260,11 +260,11 @@ def _compare(store: RunStore, ids: list[int], as_json: bool) -> int:
         data = {
             "runs": ids,
             "differences": differences,
-            "headline": [headline_scores(run) for run in runs],
-            "scores": [run.scores for run in runs],
+            "headline": [plain(headline_scores(run)) for run in runs],
+            "scores": [plain(run.scores) for run in runs],
             "data_fingerprints": [run.data_fingerprint for run in runs],
         }
-        print(json.dumps(data, indent=2))
+        print(json.dumps(data, indent=2, allow_nan=False))
     else:
         print("\n".join(compare_lines(runs)))
     return 0

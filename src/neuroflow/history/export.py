@@ -111,13 +111,16 @@ def write_curves_csv(target: str | os.PathLike[str] | TextIO, runs: Iterable[Run
 
 
 def plain(value: Any) -> Any:
-    """A table value as JSON can hold it: :data:`ABSENT` and NaN as ``None``, tuples as lists."""
+    """A value as strict JSON can hold it: :data:`ABSENT` and NaN as ``None``, tuples as lists,
+    inside lists and dicts too."""
     if value is ABSENT:
         return None
     if isinstance(value, float) and math.isnan(value):
         return None
-    if isinstance(value, tuple):
+    if isinstance(value, tuple | list):
         return [plain(v) for v in value]
+    if isinstance(value, dict):
+        return {key: plain(v) for key, v in value.items()}
     return value
 
 
