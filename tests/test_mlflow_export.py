@@ -102,3 +102,17 @@ def test_without_mlflow_the_command_says_how_to_install_it(capsys, history: Path
     err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
     assert code == 1 and len(err) == 1
     assert "pip install neuroflow[mlflow]" in err[0]
+
+
+@pytest.mark.usefixtures("folder_store_allowed_only_by_the_export")
+def test_without_uri_mlflow_own_default_applies(capsys, history: Path, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("mlflow")
+    uri = tmp_path / "from-the-environment"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", str(uri))
+    # `--mlflow FILE`: the optional URI is left out and the file follows the flag.
+    code = main(["runs", "export", "--runs-dir", str(tmp_path), "--mlflow", str(history)])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert str(uri) in out and "3 runs exported" in out
+    assert sorted(exported(uri)) == ["1", "2", "3"]
