@@ -308,7 +308,10 @@ class NetworkLearnerNode(Node):
                                    devices=devices, precision=precision)
         early = self._early_stopping(keras)
         best = best_epoch_callback(self["monitor"], bridge.is_whole_epoch) if self["restore_best"] else None
-        extra = [c for c in (early, best, self._tensorboard(keras, ctx)) if c is not None]
+        # On a cluster only the chief logs, as only it writes the model: the other workers train
+        # the same model and would log the same curves again.
+        logs = self._tensorboard(keras, ctx) if place.is_chief else None
+        extra = [c for c in (early, best, logs) if c is not None]
         ctx.check_cancelled()
         started = time.perf_counter()
         try:
