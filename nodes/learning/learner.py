@@ -14,7 +14,14 @@ from neuroflow.core.events import TrainingEnded
 from neuroflow.core.network import NetworkSpec, format_shape
 from neuroflow.core.node import ExecutionContext, Node
 from neuroflow.core.ports import DatasetSpec, ModelSpec, Port, PortType, Spec
-from neuroflow.core.settings import BoolSetting, ChoiceSetting, FloatSetting, IntSetting, StringSetting
+from neuroflow.core.settings import (
+    BoolSetting,
+    ChoiceSetting,
+    FloatSetting,
+    IntSetting,
+    PathSetting,
+    StringSetting,
+)
 from neuroflow.training.compile import LOSS_LABELS, LOSSES, MONITORS, OPTIMIZER_LABELS, OPTIMIZERS
 from neuroflow.training.distribution import DEVICE_LABELS, DEVICE_MODES, PRECISION_LABELS, PRECISIONS
 from neuroflow.training.feeding import CLASS_WEIGHT_LABELS, CLASS_WEIGHTS, Feeding
@@ -34,16 +41,18 @@ class NetworkLearnerNode(Node):
         "training when the monitored metric stops improving, and the best epoch's weights can "
         "be kept. Class weights balance rare classes. Images read from files are decoded in "
         "parallel while training. The same seed gives the same trained weights. Stop keeps the "
-        "model trained so far; Cancel discards it."
+        "model trained so far; Cancel discards it. A TensorBoard log folder makes every training "
+        "also write TensorBoard logs, one sub-folder per run."
     )
     keywords = ("train", "fit", "keras", "optimizer", "loss", "epochs", "early stopping",
                 "learning rate", "schedule", "decay", "cosine", "plateau", "class weights",
-                "imbalanced", "best epoch", "top-k")
+                "imbalanced", "best epoch", "top-k", "tensorboard", "logs")
     #: 2 added the learning-rate schedule; older files get the constant schedule.
     #: 3 added class weights and top-k accuracy, and made "keep the best epoch" work without
     #: early stopping (off unless early stopping with restore was on).
     #: 4 added devices and precision (older files: auto and float32, as they trained before).
-    version = 4
+    #: 5 added the TensorBoard log folder (older files: none, no logs).
+    version = 5
     inputs = (
         Port("network", PortType.NETWORK, "network", help="The network's output layer."),
         Port("training", PortType.IMAGES, "training data", help="Labelled images to learn from."),
@@ -125,6 +134,12 @@ class NetworkLearnerNode(Node):
                       help="Mixed precision computes in 16 bits and keeps float32 weights: float16 is "
                            "up to several times faster on GPUs with Tensor Cores, bfloat16 suits recent "
                            "CPUs and TPUs. The last layer stays float32."),
+        PathSetting("tensorboard_folder", "TensorBoard log folder", "", mode="folder",
+                    help="Empty = no logs. Otherwise every training writes TensorBoard logs (loss, "
+                         "metrics and learning rate per epoch, by Keras's own TensorBoard callback) to a "
+                         "new sub-folder named after its start time, so runs do not overwrite each other: "
+                         "view them with 'tensorboard --logdir FOLDER'. A relative path is taken from the "
+                         "workflow file's folder. Needs the tensorboard package (pip install tensorboard)."),
     )
 
     @classmethod
@@ -133,6 +148,8 @@ class NetworkLearnerNode(Node):
             # Version 2 restored the best weights only as part of early stopping (default on).
             settings["restore_best"] = bool(settings.get("early_stopping", False)) and bool(
                 settings.get("restore_best", True))
+        if from_version < 5:
+            settings.setdefault("tensorboard_folder", "")  # older learners wrote no logs
         return settings
 
     # -- configure ------------------------------------------------------------------------
@@ -187,6 +204,12 @@ class NetworkLearnerNode(Node):
             )
         if training.count is not None and training.count == 0:
             raise ConfigureError("the training data is empty")
+        if self["tensorboard_folder"].strip():
+            from neuroflow.training import tensorboard
+
+            problem = tensorboard.missing()
+            if problem:
+                raise ConfigureError(f"setting 'tensorboard_folder': {problem}")
         return {"model": ModelSpec(input_shape, network.shape, training.class_names)}
 
     @staticmethod
@@ -285,7 +308,10 @@ class NetworkLearnerNode(Node):
                                    devices=devices, precision=precision)
         early = self._early_stopping(keras)
         best = best_epoch_callback(self["monitor"], bridge.is_whole_epoch) if self["restore_best"] else None
-        extra = [c for c in (early, best) if c is not None]
+        # On a cluster only the chief logs, as only it writes the model: the other workers train
+        # the same model and would log the same curves again.
+        logs = self._tensorboard(keras, ctx) if place.is_chief else None
+        extra = [c for c in (early, best, logs) if c is not None]
         ctx.check_cancelled()
         started = time.perf_counter()
         try:
@@ -341,6 +367,20 @@ class NetworkLearnerNode(Node):
         """The learning-rate schedule these settings describe."""
         return Schedule(self["lr_schedule"], self["lr_factor"], self["lr_every"], self["lr_patience"],
                         self["min_learning_rate"])
+
+    def _tensorboard(self, keras: Any, ctx: ExecutionContext) -> Any:
+        """Keras's TensorBoard callback writing to a new sub-folder of the log folder, or None."""
+        if not self["tensorboard_folder"].strip():
+            return None
+        from neuroflow.training import tensorboard
+
+        base = self.resolve_path(self["tensorboard_folder"])
+        try:
+            folder = tensorboard.make_run_folder(base, ctx.node_id)
+        except OSError as exc:
+            raise NeuroFlowError(f"TensorBoard log folder {base}: cannot create it ({exc.strerror or exc})") from None
+        ctx.progress(None, f"TensorBoard logs in {folder}")
+        return tensorboard.callback(keras, folder)
 
     def _early_stopping(self, keras: Any) -> Any:
         if not self["early_stopping"]:

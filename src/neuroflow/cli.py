@@ -4,6 +4,7 @@
     neuroflow run FILE [--set NODE.SETTING=VALUE ...] [--report REPORT.json]
     neuroflow validate FILE                 configure every node, print a model summary
     neuroflow nodes [--details]             list the installed node types and their settings
+    neuroflow runs FILE [--show ID | --compare ID ID ...]   the workflow's run history
 
 Every error ends the command with one line on stderr and a non-zero exit code.
 """
@@ -87,10 +88,14 @@ def _parser() -> argparse.ArgumentParser:
 
     devices = commands.add_parser("devices", help="what TensorFlow can train on here: CPU, GPUs, CUDA build")
     devices.set_defaults(handler=_devices)
+
+    from .history.command import add_parser as add_runs_parser
+
+    add_runs_parser(commands)
     return parser
 
 
-_COMMANDS = ("run", "validate", "nodes", "devices")
+_COMMANDS = ("run", "validate", "nodes", "devices", "runs")
 
 
 def _load(path: str, overrides: list[str]) -> Workflow:

@@ -42,7 +42,7 @@ from neuroflow.core.errors import NeuroFlowError
 from neuroflow.core.events import EpochEnded, TrainingEnded, TrainingStarted
 from neuroflow.history import HistoryError, Run, open_store
 from neuroflow.history.compare import key_title, restoration, settings_diff
-from neuroflow.history.export import export_curves_csv, export_runs_csv
+from neuroflow.history.export import write_curves_csv, write_runs_csv
 
 from . import history_place, theme
 from .document import Document
@@ -497,10 +497,11 @@ class RunsPanel(QWidget):
         return self.selected_runs() or [self._full[i] for i in self._shown_ids if i in self._full]
 
     def export_runs(self) -> str:
-        return self._export("Export runs", "runs.csv", export_runs_csv)
+        return self._export("Export runs", "runs.csv", lambda runs, path: write_runs_csv(path, runs))
 
     def export_curves(self) -> str:
-        return self._export("Export learning curves", "curves.csv", export_curves_csv)
+        return self._export("Export learning curves", "curves.csv",
+                            lambda runs, path: write_curves_csv(path, runs))
 
     def _export(self, caption: str, suffix: str, write: Callable[[list[Run], str], int]) -> str:
         runs = self._exported()

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 ABSENT: Any = type("Absent", (), {"__repr__": lambda self: "-", "__str__": lambda self: "-"})()
 
 #: Settings that differ between runs without making them different experiments.
-NOT_COMPARED = frozenset({"data_folder", "path", "cache_folder"})
+NOT_COMPARED = frozenset({"data_folder", "path", "cache_folder", "tensorboard_folder"})
 
 
 def flat_settings(run: Run) -> dict[str, Any]:
