@@ -139,7 +139,7 @@ class NetworkLearnerNode(Node):
                          "metrics and learning rate per epoch, by Keras's own TensorBoard callback) to a "
                          "new sub-folder named after its start time, so runs do not overwrite each other: "
                          "view them with 'tensorboard --logdir FOLDER'. A relative path is taken from the "
-                         "workflow file's folder. Needs the tensorboard package (pip install tensorboard)."),
+                         "workflow file's folder."),
     )
 
     @classmethod

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-INSTALL_HINT = "pip install tensorboard (or neuroflow[tensorboard])"
+INSTALL_HINT = "pip install tensorboard (a NeuroFlow installation brings it)"
 
 
 def missing() -> str:
