@@ -20,6 +20,7 @@ from typing import Any
 from .core.errors import NeuroFlowError, SettingError
 from .core.settings import PathSetting
 from .core.workflow import Workflow
+from .sweep.command import add_parser as add_sweep_parser
 from .tf_quiet import quiet_tensorflow
 
 EXIT_FAILED = 1
@@ -81,10 +82,11 @@ def _parser() -> argparse.ArgumentParser:
 
     devices = commands.add_parser("devices", help="what TensorFlow can train on here: CPU, GPUs, CUDA build")
     devices.set_defaults(handler=_devices)
+    add_sweep_parser(commands)
     return parser
 
 
-_COMMANDS = ("run", "validate", "nodes", "devices")
+_COMMANDS = ("run", "validate", "nodes", "devices", "sweep")
 
 
 def _load(path: str, overrides: list[str]) -> Workflow:
