@@ -375,6 +375,7 @@ def _remember(trial: Any, outcome: TrialOutcome) -> None:
     trial.set_user_attr("seconds", round(outcome.seconds, 3))
     trial.set_user_attr("message", outcome.message)
     trial.set_user_attr("host", socket.gethostname())
+    trial.set_user_attr("pid", os.getpid())
 
 
 def _open_storage(url: str) -> Any:
