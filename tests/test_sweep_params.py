@@ -146,3 +146,17 @@ def test_with_json_an_error_is_an_event_on_stdout(capsys: pytest.CaptureFixture[
     event = json.loads(line)
     assert event["event"] == "error" and "setting 'units': 0 is out of range" in event["message"]
     assert err.count("\n") == 1 and err.startswith("neuroflow: error: --param dense.units=0..5")
+
+
+def test_only_tensorflows_note_about_retracing_is_dropped(caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    from neuroflow.sweep.trial import quiet_retracing
+
+    quiet_retracing()
+    quiet_retracing()  # once is enough; a second call adds nothing
+    logger = logging.getLogger("tensorflow")
+    logger.warning("5 out of the last 9 calls to <function f> triggered tf.function retracing. Tracing is ...")
+    logger.warning("something else worth seeing")
+    assert [record.getMessage() for record in caplog.records] == ["something else worth seeing"]
+    assert len(logger.filters) == 1

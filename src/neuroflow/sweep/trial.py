@@ -16,6 +16,7 @@ the run stopped as ``pruned at epoch K`` instead of the learner's ``cancelled``.
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -134,6 +135,7 @@ def run_trial(
     from ..history import RunRecorder
 
     began = time.perf_counter()
+    quiet_retracing()
     try:
         workflow = load()
         for param, value in params:
@@ -175,6 +177,24 @@ def run_trial(
         outcome.message = f"not recorded in the run history: {recorder.problem}"
     outcome.seconds = time.perf_counter() - began
     return outcome
+
+
+class _NoRetracingNotes(logging.Filter):
+    """Each trial builds and trains a new model, so TensorFlow traces its training step anew
+    every time; from the fifth trial on it warns about that "retracing" as if it were a mistake.
+    In a sweep it is the point: the note is dropped, other TensorFlow warnings are kept."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "triggered tf.function retracing" not in record.getMessage()
+
+
+_RETRACING = _NoRetracingNotes()
+
+
+def quiet_retracing() -> None:
+    logger = logging.getLogger("tensorflow")
+    if _RETRACING not in logger.filters:
+        logger.addFilter(_RETRACING)
 
 
 def free_memory() -> None:
