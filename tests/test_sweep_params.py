@@ -160,3 +160,31 @@ def test_only_tensorflows_note_about_retracing_is_dropped(caplog: pytest.LogCapt
     logger.warning("something else worth seeing")
     assert [record.getMessage() for record in caplog.records] == ["something else worth seeing"]
     assert len(logger.filters) == 1
+
+
+def test_a_study_refuses_a_sweep_that_would_mix_other_measurements(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Values of another metric, direction or kind of range cannot be compared in one study."""
+    import optuna
+    from optuna.distributions import FloatDistribution
+
+    storage = f"sqlite:///{tmp_path / 'study.sqlite'}"
+    earlier = optuna.create_study(storage=storage, study_name="mnist_cnn", direction="maximize")
+    earlier.set_user_attr("metric", "val_accuracy")
+    earlier.add_trial(optuna.trial.create_trial(
+        params={"learner.learning_rate": 0.001}, value=0.9,
+        distributions={"learner.learning_rate": FloatDistribution(1e-4, 1e-2, log=True)}))
+    capsys.readouterr()  # Optuna's own note about the new study
+    for args, message in [
+        (["--metric", "test_accuracy"], "optimises val_accuracy, not test_accuracy: use --metric val_accuracy"),
+        (["--metric", "val_loss"], "is set to maximize, and --metric val_loss would minimize"),
+        (["--param", "learner.learning_rate=0.001,0.01"],
+         "--param learner.learning_rate: the study 'mnist_cnn' in sqlite:///"),
+    ]:
+        code, out, err = run_sweep(capsys, "--param", "dense.units=64,128", *args, "--storage", storage)
+        assert code == 1 and out == "", err
+        (line,) = err.splitlines()
+        assert line.startswith("neuroflow: error: ") and message in line, line
+    assert "already sampled it from another kind of range (log float 0.0001..0.01)" in line
+    assert len(optuna.load_study(study_name="mnist_cnn", storage=storage).trials) == 1  # nothing added
