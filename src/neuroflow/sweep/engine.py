@@ -278,11 +278,13 @@ class Sweep:
             if number in summary.reported:
                 continue
             frozen = next(t for t in study.get_trials(deepcopy=False) if t.number == number)
-            if frozen.state == TrialState.RUNNING:
+            if frozen.state == TrialState.RUNNING:  # the second Ctrl+C came outside the objective
                 study._storage.set_trial_user_attr(frozen._trial_id, "message", "interrupted")
                 study.tell(number, state=TrialState.FAIL)
                 frozen = next(t for t in study.get_trials(deepcopy=False) if t.number == number)
-            self._finished(study, frozen, emit, summary)
+            # A second Ctrl+C can land where the trial could not be told why it ended (Optuna has
+            # closed it by then): this process knows.
+            self._finished(study, frozen, emit, summary, why="interrupted")
 
     def _objective(self, trial: Any, store: Any, emit: Emit, summary: Summary) -> float:
         import optuna
@@ -313,6 +315,9 @@ class Sweep:
                                 store=store, workflow_path=self.workflow_path,
                                 label=f"sweep {self.study_name} #{trial.number}", report=report,
                                 on_epoch=on_epoch, started=started)
+        except KeyboardInterrupt:  # a second Ctrl+C, in the middle of training
+            trial.set_user_attr("message", "interrupted")
+            raise
         finally:
             self._executor = None
             free_memory()
@@ -327,8 +332,9 @@ class Sweep:
         assert outcome.value is not None
         return outcome.value
 
-    def _finished(self, study: Any, frozen: Any, emit: Emit, summary: Summary) -> None:
+    def _finished(self, study: Any, frozen: Any, emit: Emit, summary: Summary, why: str = "") -> None:
         event = self.trial_event(frozen)
+        event["message"] = event["message"] or why
         summary.reported.add(frozen.number)
         state = event["state"]
         if state in ("complete", "pruned", "failed"):
