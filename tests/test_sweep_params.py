@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -188,3 +189,19 @@ def test_a_study_refuses_a_sweep_that_would_mix_other_measurements(
         assert line.startswith("neuroflow: error: ") and message in line, line
     assert "already sampled it from another kind of range (log float 0.0001..0.01)" in line
     assert len(optuna.load_study(study_name="mnist_cnn", storage=storage).trials) == 1  # nothing added
+
+
+def test_processes_opening_a_new_study_file_at_once_all_succeed(tmp_path: Path) -> None:
+    """Left to Optuna alone, two of four processes creating one new SQLite storage often fail
+    ('table studies already exists', 'UNIQUE constraint failed: alembic_version...')."""
+    import subprocess
+
+    script = ("import sys, optuna; from neuroflow.sweep.engine import _open_storage; "
+              "optuna.logging.set_verbosity(optuna.logging.ERROR); "
+              "optuna.create_study(storage=_open_storage(sys.argv[1]), study_name='s', load_if_exists=True)")
+    for attempt in range(3):
+        url = f"sqlite:///{tmp_path / f'new{attempt}.sqlite'}"
+        processes = [subprocess.Popen([sys.executable, "-c", script, url], stderr=subprocess.PIPE, text=True)
+                     for _ in range(4)]
+        errors = [process.communicate(timeout=120)[1] for process in processes]
+        assert [process.returncode for process in processes] == [0] * 4, errors

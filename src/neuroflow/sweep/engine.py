@@ -409,7 +409,9 @@ def _open_storage(url: str) -> Any:
             raise NeuroFlowError(f"--storage {shown_url(url)}: needs the Python package '{exc.name}' "
                                  "(the database driver): pip install it") from None
         except Exception as exc:
-            racing = url.startswith("sqlite:") and ("locked" in str(exc) or "already exists" in str(exc))
+            # Both creating the tables, or both stamping the schema version: the loser retries.
+            racing = url.startswith("sqlite:") and any(
+                sign in str(exc) for sign in ("locked", "already exists", "UNIQUE constraint failed"))
             if not racing or time.monotonic() > deadline:
                 raise NeuroFlowError(f"--storage {shown_url(url)}: cannot open it ({_first_line(exc)})") from None
             time.sleep(0.2)
