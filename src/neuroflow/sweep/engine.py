@@ -240,6 +240,7 @@ class Sweep:
 
     def run(self, emit: Emit) -> Summary:
         """Run this process's trials, reporting to ``emit``; see the module docstring."""
+        from ..history import default_store_path, open_store
 
         study = self.open_study()
         existing = len(study.get_trials(deepcopy=False))
@@ -248,8 +249,6 @@ class Sweep:
               "sampler": self.options.sampler, "prune": self.options.prune,
               "params": [param.describe() for param in self.params], "existing": existing})
         summary = Summary()
-        from ..history import default_store_path, open_store
-
         with open_store(default_store_path(self.workflow_path)) as store:
             def objective(trial: Any) -> float:
                 return self._objective(trial, store, emit, summary)
@@ -263,8 +262,9 @@ class Sweep:
                     study.optimize(objective, n_trials=self.options.trials, catch=(TrialFailed,),
                                    callbacks=[finished], gc_after_trial=False)
             except KeyboardInterrupt:
-                summary.interrupted = True
+                self._interrupted = True
                 self._close_interrupted(study, emit, summary)
+            summary.interrupted = self._interrupted
         emit({"event": "done", "complete": summary.complete, "pruned": summary.pruned, "failed": summary.failed,
               "best": summary.best})
         return summary
@@ -322,9 +322,10 @@ class Sweep:
             self._executor = None
             free_memory()
         _remember(trial, outcome)
-        if outcome.state == "interrupted" or self._interrupted:
-            trial.set_user_attr("message", "interrupted")
+        if outcome.state == "interrupted":
             raise KeyboardInterrupt
+        if self._interrupted:  # Ctrl+C after training: keep the trial as it ended, run no other
+            trial.study.stop()
         if outcome.state == "pruned":
             raise optuna.TrialPruned(outcome.message)
         if outcome.state == "failed":
