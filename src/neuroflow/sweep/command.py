@@ -77,7 +77,8 @@ def _positive(text: str) -> int:
 def run_command(options: argparse.Namespace) -> int:
     from .engine import Sweep, SweepOptions
 
-    output = JsonOutput(sys.stdout) if options.json else TextOutput(sys.stdout, sys.stderr, quiet=options.quiet)
+    output: JsonOutput | TextOutput = (
+        JsonOutput(sys.stdout) if options.json else TextOutput(sys.stdout, sys.stderr, quiet=options.quiet))
     try:
         sweep = Sweep(SweepOptions(
             file=options.file, params=options.params, trials=options.trials, sampler=options.sampler,
@@ -88,7 +89,7 @@ def run_command(options: argparse.Namespace) -> int:
     except NeuroFlowError as exc:
         output.error(str(exc))
         raise
-    if not options.json:
+    if isinstance(output, TextOutput):
         study = sweep.study
         output.table(sweep.table_rows(study), [param.name for param in sweep.params], sweep.best(study))
     return EXIT_INTERRUPTED if summary.interrupted else 0

@@ -183,7 +183,7 @@ class Sweep:
 
         optuna.logging.set_verbosity(optuna.logging.ERROR)  # our own lines say what happens
         storage = _open_storage(self.storage_url)
-        direction = self.metric.direction
+        direction = optuna.study.StudyDirection[self.metric.direction.upper()]
         try:
             study = optuna.create_study(storage=storage, study_name=self.study_name, direction=direction,
                                         sampler=self._sampler(), pruner=self._pruner(), load_if_exists=True)
@@ -191,9 +191,9 @@ class Sweep:
             raise NeuroFlowError(f"--storage {shown_url(self.storage_url)}: cannot open the study "
                                  f"'{self.study_name}' ({_first_line(exc)})") from None
         where = f"the study '{self.study_name}' in {shown_url(self.storage_url)}"
-        if study.direction.name.lower() != direction:
+        if study.direction != direction:
             raise NeuroFlowError(f"{where} is set to {study.direction.name.lower()}, and --metric "
-                                 f"{self.metric.name} would {direction}: use another --study")
+                                 f"{self.metric.name} would {self.metric.direction}: use another --study")
         metric = study.user_attrs.get("metric")
         if metric is None:
             study.set_user_attr("metric", self.metric.name)
