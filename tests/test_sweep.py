@@ -79,6 +79,7 @@ def test_a_sweep_of_four_trials_prints_them_and_the_best_and_records_four_runs(
         assert run.workflow == str(FLAGSHIP) and len(run.curves["val_accuracy"]) == 2
         assert trial.value == max(value for _, value in run.curves["val_accuracy"])  # the best epoch
         assert run.scores is not None and run.scores["count"] == 200  # the Scorer's test scores
+        assert 0 < run.scores["accuracy"] <= 1 and "confusion_matrix" not in run.scores  # numbers only
     assert f"trial #0: learner.learning_rate={trials[0].params['learner.learning_rate']:.4g}" in err
 
 
@@ -173,13 +174,14 @@ def test_a_failing_combination_is_a_failed_trial_and_a_grid_stops_when_done(
     assert [run.settings["output"]["settings"]["units"] for run in history(runs_dir).values()] == [10]
 
 
-@pytest.mark.parametrize("presses", [1, 2])
+@pytest.mark.parametrize(("sent", "presses"), [(signal.SIGINT, 1), (signal.SIGINT, 2), (signal.SIGTERM, 1)])
 def test_ctrl_c_ends_the_running_trial_as_interrupted_prints_the_table_and_exits_130(
-    tmp_path: Path, runs_dir: Path, presses: int
+    tmp_path: Path, runs_dir: Path, sent: int, presses: int
 ) -> None:
     """Once: the trial stops after its batch, is marked failed and the table is printed. Twice:
     the process quits at once, as a killed one would (its trial is failed later by the heartbeat
-    check of another sweep, its run reads as interrupted) - exit 130 and no traceback either way."""
+    check of another sweep, its run reads as interrupted) - exit 130 and no traceback either way.
+    SIGTERM, how the editor's Sweep dialog stops a sweep, is a clean stop too (exit 143)."""
     command = [sys.executable, "-m", "neuroflow", "sweep", str(FLAGSHIP), *SAMPLE, "--set", "learner.epochs=20",
                "--set", "learner.batch_size=16", "--param", "learner.learning_rate=log:1e-4..1e-2", "--trials", "3"]
     env = {**os.environ, "NEUROFLOW_RUNS_DIR": str(runs_dir), "TF_CPP_MIN_LOG_LEVEL": "3"}
@@ -190,10 +192,10 @@ def test_ctrl_c_ends_the_running_trial_as_interrupted_prints_the_table_and_exits
             if "trial #0 epoch 1:" in line:
                 break
         for _ in range(presses):
-            process.send_signal(signal.SIGINT)
+            process.send_signal(sent)
             time.sleep(0.05)
         out, err = process.communicate()
-    assert process.returncode == 130, err
+    assert process.returncode == 128 + sent, err
     assert "the running trial stops after its current batch" in err and "Traceback" not in err, err
     (trial,) = study(runs_dir).trials
     run = history(runs_dir)["sweep mnist_cnn #0"]

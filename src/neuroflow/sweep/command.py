@@ -11,8 +11,8 @@ carries only the contract's events, one JSON object per line, and nothing human 
 except an error line on stderr.
 
 Ctrl+C ends the sweep cleanly: the running trial stops after its current batch and is marked
-failed ("interrupted"), the table so far is printed and the exit code is 130. A second Ctrl+C
-quits at once, as if the process were killed.
+failed ("interrupted"), the table so far is printed and the exit code is 130. SIGTERM does the
+same (exit code 143). A second signal quits at once, as if the process were killed.
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ def run_command(options: argparse.Namespace) -> int:
             file=options.file, params=options.params, trials=options.trials, sampler=options.sampler,
             prune=options.prune, prune_startup=options.prune_startup, prune_after=options.prune_after,
             metric=options.metric, storage=options.storage, study=options.study, overrides=options.overrides))
-        with _interrupts(sweep.interrupt, output.note):
+        with _interrupts(sweep.interrupt, output.note) as signals:
             summary = sweep.run(output.event)
     except NeuroFlowError as exc:
         output.error(str(exc))
@@ -92,26 +92,32 @@ def run_command(options: argparse.Namespace) -> int:
     if isinstance(output, TextOutput):
         study = sweep.study
         output.table(sweep.table_rows(study), [param.name for param in sweep.params], sweep.best(study))
-    return EXIT_INTERRUPTED if summary.interrupted else 0
+    return signals.exit_code if summary.interrupted else 0
 
 
 class _interrupts:
-    """While active, the first Ctrl+C asks the sweep to stop cleanly; the next one quits."""
+    """While active, the first Ctrl+C (or SIGTERM, how the editor's Sweep dialog stops a sweep)
+    asks the sweep to stop cleanly; the next one quits. :attr:`exit_code` is 128 + the signal."""
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
     def __init__(self, interrupt: Callable[[], None], note: Callable[[str], None]) -> None:
         self.interrupt, self.note = interrupt, note
-        self.previous: Any = None
+        self.previous: dict[int, Any] = {}
         self.asked = False
+        self.exit_code = EXIT_INTERRUPTED
 
-    def __enter__(self) -> None:
+    def __enter__(self) -> _interrupts:
         try:
-            self.previous = signal.signal(signal.SIGINT, self._handle)
-        except ValueError:  # not the main thread: Ctrl+C keeps its usual meaning
-            self.previous = None
+            for number in self.SIGNALS:
+                self.previous[number] = signal.signal(number, self._handle)
+        except ValueError:  # not the main thread: the signals keep their usual meaning
+            pass
+        return self
 
     def __exit__(self, *exc: object) -> None:
-        if self.previous is not None:
-            signal.signal(signal.SIGINT, self.previous)
+        for number, previous in self.previous.items():
+            signal.signal(number, previous)
 
     def _handle(self, signum: int, frame: Any) -> None:
         if self.asked:
@@ -121,8 +127,9 @@ class _interrupts:
             # heartbeat stops, so a later trial marks it failed; the run reads as interrupted.
             self.note("quitting now; the running trial is left to be marked failed by the next sweep")
             sys.stdout.flush()
-            os._exit(EXIT_INTERRUPTED)
+            os._exit(self.exit_code)
         self.asked = True
+        self.exit_code = 128 + signum
         self.note("interrupted: the running trial stops after its current batch (Ctrl+C again to quit now)")
         self.interrupt()
 

@@ -82,7 +82,7 @@ def default_storage(workflow_file: str | os.PathLike[str]) -> str:
     """``sqlite:///`` URL of the study file for a workflow (see the module docstring)."""
     from ..history import default_store_path
 
-    history = default_store_path(Path(workflow_file).absolute())
+    history = default_store_path(Path(workflow_file).resolve())
     return "sqlite:///" + history.with_name(history.name.removesuffix(".runs.sqlite") + SUFFIX).as_posix()
 
 
@@ -133,7 +133,7 @@ class Sweep:
         self.grid = self._grid() if options.sampler == "grid" else None
         self.study_name = options.study or path.stem or "untitled"
         self.storage_url = options.storage or default_storage(path)
-        self.workflow_path = str(path.absolute())
+        self.workflow_path = str(path.resolve())  # as `neuroflow run` records it
         self._executor: Any = None
         #: The Optuna study, once :meth:`open_study` has opened it.
         self.study: Any = None

@@ -155,7 +155,7 @@ def run_trial(
     scores = (workflow.nodes[scorer].outputs or {}).get("scores") if scorer else None
     if scores is not None and outcome.run_id is not None and recorder.problem is None:
         try:
-            store.set_results(outcome.run_id, scores=scores.to_dict())
+            store.set_results(outcome.run_id, scores=_headline(scores.to_dict()))
         except HistoryError as exc:
             recorder.problem = str(exc)
     if listener.pruned_at is not None:
@@ -177,6 +177,13 @@ def run_trial(
         outcome.message = f"not recorded in the run history: {recorder.problem}"
     outcome.seconds = time.perf_counter() - began
     return outcome
+
+
+def _headline(scores: dict[str, Any]) -> dict[str, Any]:
+    """The Scorer's single numbers (accuracy, kappa, macro AUC, ...) - what a table of runs
+    shows; the confusion matrix and ROC points would make every trial's record large."""
+    return {name: value for name, value in scores.items()
+            if value is None or isinstance(value, (int, float, str, bool))}
 
 
 class _NoRetracingNotes(logging.Filter):
