@@ -205,3 +205,19 @@ def test_processes_opening_a_new_study_file_at_once_all_succeed(tmp_path: Path) 
                      for _ in range(4)]
         errors = [process.communicate(timeout=120)[1] for process in processes]
         assert [process.returncode for process in processes] == [0] * 4, errors
+
+
+def test_a_storage_that_cannot_be_used_is_one_line_without_its_password(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    for storage, message in [
+        (f"sqlite:///{blocker / 'study.sqlite'}", "cannot create its folder"),
+        ("nosuchdb://host/db", "cannot open it (Can't load plugin"),
+        ("mysql://someone:secret@127.0.0.1:9/db", "--storage mysql://someone:***@127.0.0.1:9/db: "),
+    ]:
+        code, out, err = run_sweep(capsys, "--param", "dense.units=64,128", "--storage", storage)
+        assert code == 1 and out == "", err
+        (line,) = err.splitlines()
+        assert line.startswith("neuroflow: error: ") and message in line and "secret" not in line, line

@@ -396,7 +396,11 @@ def _open_storage(url: str) -> Any:
         kwargs["engine_kwargs"] = {"connect_args": {"timeout": 60}}
         file = url.removeprefix("sqlite:///")
         if file and file != ":memory:":
-            Path(file).parent.mkdir(parents=True, exist_ok=True)
+            try:
+                Path(file).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise NeuroFlowError(f"--storage {shown_url(url)}: cannot create its folder "
+                                     f"({exc.strerror or exc})") from None
     deadline = time.monotonic() + 30
     logging.getLogger("alembic").setLevel(logging.WARNING)
     while True:
@@ -406,9 +410,11 @@ def _open_storage(url: str) -> Any:
                 # trial whose process died, so it is worth the risk of an interface change.
                 warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
                 return optuna.storages.RDBStorage(url, **kwargs)
-        except ModuleNotFoundError as exc:
-            raise NeuroFlowError(f"--storage {shown_url(url)}: needs the Python package '{exc.name}' "
-                                 "(the database driver): pip install it") from None
+        except ImportError as exc:  # Optuna's, raised from the driver's own
+            name = getattr(exc.__cause__, "name", None) or exc.name
+            needs = f"the Python package '{name}'" if name else "its database driver"
+            raise NeuroFlowError(f"--storage {shown_url(url)}: needs {needs} (the database driver): "
+                                 "pip install it") from None
         except Exception as exc:
             # Both creating the tables, or both stamping the schema version: the loser retries.
             racing = url.startswith("sqlite:") and any(
