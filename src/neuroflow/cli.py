@@ -22,6 +22,7 @@ from typing import Any
 from .core.errors import NeuroFlowError, SettingError
 from .core.settings import PathSetting
 from .core.workflow import Workflow
+from .sweep.command import add_parser as add_sweep_parser
 from .tf_quiet import quiet_tensorflow
 
 EXIT_FAILED = 1
@@ -92,10 +93,11 @@ def _parser() -> argparse.ArgumentParser:
     from .history.command import add_parser as add_runs_parser
 
     add_runs_parser(commands)
+    add_sweep_parser(commands)
     return parser
 
 
-_COMMANDS = ("run", "validate", "nodes", "devices", "runs")
+_COMMANDS = ("run", "validate", "nodes", "devices", "runs", "sweep")
 
 
 def _load(path: str, overrides: list[str]) -> Workflow:
