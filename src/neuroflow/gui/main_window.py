@@ -50,7 +50,7 @@ from .actions import create_actions
 from .canvas import Canvas
 from .document import LOCKED_MESSAGE, Document
 from .file_flow import FileFlow
-from .history_place import store_path
+from .history_place import chosen_folder, store_path
 from .messages import MessagesPanel
 from .placement import DEFAULT_NODE_SIZE, copied_positions, free_place, group_rect
 from .properties import PropertiesPanel
@@ -643,7 +643,11 @@ class MainWindow(QMainWindow):
             if dialog is not None and not dialog.running:
                 dialog.deleteLater()
             options.setdefault("save", self.files.save)
+            options.setdefault("runs_dir", lambda: chosen_folder(self.settings))
             dialog = SweepDialog(self.document, learner_id, self, **options)
+            # Every trial is a run in the history: the Runs panel shows each as it starts and ends.
+            dialog.process.received.connect(
+                lambda event: self.runs_panel.refresh() if event.get("event") == "trial" else None)
             self.sweep_dialogs[learner_id] = dialog
         dialog.show()
         dialog.raise_()

@@ -307,6 +307,10 @@ class RunsPanel(QWidget):
             self.refresh()
 
     # -- selection ------------------------------------------------------------------------------
+    def shown_ids(self) -> list[int]:
+        """The ids of the runs the table lists, newest first."""
+        return list(self._shown_ids)
+
     def selected_ids(self) -> list[int]:
         """The selected runs' ids, in the table's order."""
         rows = sorted(index.row() for index in self.table.selectionModel().selectedRows())

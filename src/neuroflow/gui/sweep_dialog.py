@@ -58,8 +58,11 @@ class SweepDialog(QDialog):
     """
 
     def __init__(self, document: Document, learner_id: str, parent: QWidget | None = None, *,
-                 command: Sequence[str] | None = None, save: Callable[[], bool] | None = None) -> None:
+                 command: Sequence[str] | None = None, save: Callable[[], bool] | None = None,
+                 runs_dir: Callable[[], str] | None = None) -> None:
         super().__init__(parent)
+        #: The editor's chosen run-history folder, asked anew at each start ("" = the default place).
+        self.runs_dir = runs_dir or (lambda: "")
         self.document = document
         self.learner_id = learner_id
         self.save = save or self._save_document
@@ -207,7 +210,7 @@ class SweepDialog(QDialog):
         self.unsaved.setText(text)
         self.unsaved.setVisible(bool(text))
         if path is not None:
-            self.options.set_defaults(path)
+            self.options.set_defaults(path, self.runs_dir())
             self.options.recheck()
 
     def _workflow_replaced(self) -> None:

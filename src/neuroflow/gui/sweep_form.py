@@ -238,6 +238,8 @@ class StudyOptions(QWidget):
 
     def __init__(self, metrics: list[str], parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        #: The run-history folder the sweep records into ("" = the default place), from set_defaults.
+        self.runs_dir = ""
         form = QFormLayout(self)
         form.setContentsMargins(0, 0, 0, 0)
         form.setHorizontalSpacing(10)
@@ -286,9 +288,10 @@ class StudyOptions(QWidget):
                                else "higher is better")
         self.changed.emit()
 
-    def set_defaults(self, workflow_path: Path | None) -> None:
+    def set_defaults(self, workflow_path: Path | None, runs_dir: str = "") -> None:
         """Show the default storage and study of the saved file (kept when the user typed one)."""
-        for edit, value in ((self.storage, sp.default_storage(workflow_path)),
+        self.runs_dir = runs_dir
+        for edit, value in ((self.storage, sp.default_storage(workflow_path, runs_dir)),
                             (self.study, sp.default_study(workflow_path))):
             if not edit.isModified():
                 edit.setText(value)
@@ -307,7 +310,7 @@ class StudyOptions(QWidget):
     def form(self, workflow_path: Path, specs: list[str]) -> sp.SweepForm:
         return sp.SweepForm(workflow_path, tuple(specs), self.trials.value(), self.sampler.currentData(),
                             self.prune.isChecked(), self.metric_box.currentData(), self.storage.text(),
-                            self.study.text())
+                            self.study.text(), self.runs_dir)
 
     def set_enabled(self, enabled: bool) -> None:
         for widget in (self.trials, self.sampler, self.prune, self.metric_box, self.storage, self.study):

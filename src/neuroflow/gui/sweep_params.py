@@ -18,7 +18,6 @@ from typing import Any
 from neuroflow.core.errors import NeuroFlowError, SettingError
 from neuroflow.core.settings import ChoiceSetting, FloatSetting, IntSetting, Setting
 from neuroflow.core.workflow import Workflow
-from neuroflow.history.location import default_store_path
 
 LEARNER_TYPE = "neuroflow.learning.learner"
 SCORER_TYPE = "neuroflow.learning.scorer"
@@ -275,11 +274,11 @@ def direction(metric: str) -> str:
     return "minimize" if "loss" in metric else "maximize"
 
 
-def default_storage(workflow_path: str | Path | None) -> str:
-    """``sqlite:///`` + the ``<stem>.sweeps.sqlite`` beside the workflow (or in the runs folder)."""
-    history = default_store_path(Path(workflow_path).resolve() if workflow_path else None)
-    stem = history.name[: -len(".runs.sqlite")] if history.name.endswith(".runs.sqlite") else history.stem
-    return f"sqlite:///{(history.parent / f'{stem}.sweeps.sqlite').as_posix()}"
+def default_storage(workflow_path: str | Path | None, runs_dir: str = "") -> str:
+    """The command's own default study storage (beside the run history, wherever that is)."""
+    from neuroflow.sweep.engine import default_storage as command_default  # no Optuna, no TensorFlow
+
+    return command_default(workflow_path, runs_dir or None)
 
 
 def default_study(workflow_path: str | Path | None) -> str:
@@ -316,6 +315,8 @@ class SweepForm:
     metric: str = "val_accuracy"
     storage: str = ""
     study: str = ""
+    #: The history folder the editor records into (empty: the default place beside the workflow).
+    runs_dir: str = ""
 
 
 def arguments(form: SweepForm) -> list[str]:
@@ -330,7 +331,9 @@ def arguments(form: SweepForm) -> list[str]:
     if form.prune:
         args.append("--prune")
     args += ["--metric", form.metric]
-    if form.storage.strip() and form.storage.strip() != default_storage(form.workflow_path):
+    if form.runs_dir:
+        args += ["--runs-dir", form.runs_dir]
+    if form.storage.strip() and form.storage.strip() != default_storage(form.workflow_path, form.runs_dir):
         args += ["--storage", form.storage.strip()]
     if form.study.strip() and form.study.strip() != default_study(form.workflow_path):
         args += ["--study", form.study.strip()]

@@ -57,6 +57,9 @@ def add_parser(commands: Any) -> None:
                        help="Optuna storage URL (default: sqlite beside the workflow, <stem>.sweeps.sqlite); "
                             "a PostgreSQL or MySQL URL lets several machines share the study")
     sweep.add_argument("--study", metavar="NAME", help="study name (default: the workflow's stem)")
+    sweep.add_argument("--runs-dir", metavar="FOLDER",
+                       help="keep the run history (and the default study) in FOLDER instead of beside the "
+                            "workflow, as 'neuroflow run --runs-dir' does")
     sweep.add_argument("--set", dest="overrides", action="append", default=[], metavar="NODE.SETTING=VALUE",
                        help="override a setting for every trial (repeatable)")
     sweep.add_argument("--json", action="store_true", help="one JSON event per line on stdout")
@@ -83,7 +86,8 @@ def run_command(options: argparse.Namespace) -> int:
         sweep = Sweep(SweepOptions(
             file=options.file, params=options.params, trials=options.trials, sampler=options.sampler,
             prune=options.prune, prune_startup=options.prune_startup, prune_after=options.prune_after,
-            metric=options.metric, storage=options.storage, study=options.study, overrides=options.overrides))
+            metric=options.metric, storage=options.storage, study=options.study, overrides=options.overrides,
+            runs_dir=options.runs_dir))
         with _interrupts(sweep.interrupt, output.note) as signals:
             summary = sweep.run(output.event)
     except NeuroFlowError as exc:

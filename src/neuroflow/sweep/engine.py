@@ -64,6 +64,8 @@ class SweepOptions:
     storage: str | None = None
     study: str | None = None
     overrides: Sequence[str] = ()
+    #: The run history's folder (``--runs-dir``), also the default study's; None: the default place.
+    runs_dir: str | None = None
 
 
 @dataclass
@@ -78,11 +80,12 @@ class Summary:
     reported: set[int] = field(default_factory=set)
 
 
-def default_storage(workflow_file: str | os.PathLike[str]) -> str:
-    """``sqlite:///`` URL of the study file for a workflow (see the module docstring)."""
+def default_storage(workflow_file: str | os.PathLike[str] | None, folder: str | None = None) -> str:
+    """``sqlite:///`` URL of the study file for a workflow (see the module docstring): beside its
+    run history, which ``folder`` (``--runs-dir``) moves like it moves the history."""
     from ..history import default_store_path
 
-    history = default_store_path(Path(workflow_file).resolve())
+    history = default_store_path(Path(workflow_file).resolve() if workflow_file else None, folder=folder)
     return "sqlite:///" + history.with_name(history.name.removesuffix(".runs.sqlite") + SUFFIX).as_posix()
 
 
@@ -132,7 +135,7 @@ class Sweep:
         self.params = self._params(workflow)
         self.grid = self._grid() if options.sampler == "grid" else None
         self.study_name = options.study or path.stem or "untitled"
-        self.storage_url = options.storage or default_storage(path)
+        self.storage_url = options.storage or default_storage(path, options.runs_dir)
         self.workflow_path = str(path.resolve())  # as `neuroflow run` records it
         self._executor: Any = None
         #: The Optuna study, once :meth:`open_study` has opened it.
@@ -249,7 +252,7 @@ class Sweep:
               "sampler": self.options.sampler, "prune": self.options.prune,
               "params": [param.describe() for param in self.params], "existing": existing})
         summary = Summary()
-        with open_store(default_store_path(self.workflow_path)) as store:
+        with open_store(default_store_path(self.workflow_path, folder=self.options.runs_dir)) as store:
             def objective(trial: Any) -> float:
                 return self._objective(trial, store, emit, summary)
 
