@@ -249,7 +249,7 @@ class RunsPanel(QWidget):
         if path != self._store_file:
             self._full.clear()
             self._store_file = path
-        self.place_label.setText(f"History: {path}")
+        self.place_label.setText(f"History: {shown_place(path, self.document.path)}")
         self.place_label.setToolTip(str(path))
         runs: list[Run] = []
         problem = ""
@@ -557,3 +557,15 @@ class RunsPanel(QWidget):
 
     def _ask_folder(self) -> str:
         return QFileDialog.getExistingDirectory(self, "Keep run histories in", str(self.store_file.parent))
+
+
+def shown_place(store: Path, workflow: Path | None) -> str:
+    """The history file as the panel names it: its name alone when it sits beside the workflow
+    (the usual case, and the full path is in the tooltip), else its path with ``~`` for home."""
+    if workflow is not None and store.parent == workflow.parent:
+        return f"{store.name} (beside the workflow)"
+    home = Path.home()
+    try:
+        return f"~/{store.relative_to(home).as_posix()}"
+    except ValueError:
+        return str(store)
