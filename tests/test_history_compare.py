@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from run_histories import recorded
+
 from neuroflow.core.fileformat import load
 from neuroflow.history import open_store
 from neuroflow.history.compare import (
@@ -16,19 +18,6 @@ from neuroflow.history.compare import (
 )
 
 FLAGSHIP = Path(__file__).resolve().parents[1] / "workflows" / "mnist_cnn.workflow"
-
-
-def recorded(workflow, **changes):
-    """The settings record a recorder would make of ``workflow``, with ``changes`` applied."""
-    record = {
-        nid: {"type": item.type_id, "version": item.node.version, "settings": item.node.settings_json(),
-              "title": item.label}
-        for nid, item in workflow.nodes.items()
-    }
-    for key, value in changes.items():
-        node_id, name = key.split("__")
-        record[node_id]["settings"][name] = value
-    return record
 
 
 def test_only_the_settings_that_differ_are_compared(tmp_path: Path) -> None:

@@ -50,15 +50,18 @@ from neuroflow.core.events import (
 )
 
 from . import theme
+from .chart_style import (  # noqa: F401 - also the names the result views import from here
+    CHART_BACKGROUND,
+    CHART_FOREGROUND,
+    CHART_GRID_ALPHA,
+    MUTED_TEXT_COLOR,
+    PANEL_BORDER,
+    style_axes,
+)
 
 # -- palette: the editor theme's colours under the names the charts use -------------------------
-CHART_BACKGROUND = theme.WHITE
-CHART_FOREGROUND = "#334155"  # axis text: one step darker than the theme's muted grey
-CHART_GRID_ALPHA = 0.18
 PANEL_BACKGROUND = theme.PANEL
-PANEL_BORDER = theme.BORDER_LIGHT
 TEXT_COLOR = theme.TEXT
-MUTED_TEXT_COLOR = theme.MUTED
 TRAIN_COLOR = theme.ACCENT  # training, per epoch
 BATCH_COLOR = "#93c5fd"  # training, per batch (running epoch average): a light tint of the accent
 VALIDATION_COLOR = "#ea580c"
@@ -297,13 +300,7 @@ class _MetricChart(pg.PlotWidget):
         item.disableAutoRange()  # set_epoch_range and include_y set the ranges
         item.showGrid(x=True, y=True, alpha=CHART_GRID_ALPHA)
         item.setMenuEnabled(False)
-        axis_font = QFont()
-        axis_font.setPointSize(9)
-        for side in ("left", "bottom"):
-            axis = item.getAxis(side)
-            axis.setPen(pg.mkPen(PANEL_BORDER))
-            axis.setTextPen(pg.mkPen(CHART_FOREGROUND))
-            axis.setStyle(tickFont=axis_font)
+        for axis in style_axes(item):
             # Tick labels (and the grid lines the axis draws) come from a cached pixmap until
             # the range changes: text is the costliest part of a repaint.
             axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)

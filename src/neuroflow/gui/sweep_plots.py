@@ -33,7 +33,8 @@ from PySide6.QtWidgets import (
 )
 
 from . import theme
-from .monitor import CHART_BACKGROUND, CHART_FOREGROUND, CHART_GRID_ALPHA, MUTED_TEXT_COLOR, PANEL_BORDER
+from .chart_style import style_axes
+from .monitor import CHART_BACKGROUND, CHART_FOREGROUND, CHART_GRID_ALPHA, MUTED_TEXT_COLOR
 from .sweep_state import COMPLETE, FAILED, PRUNED, SweepState, Trial
 
 COMPLETE_COLOR = theme.ACCENT
@@ -63,16 +64,9 @@ def _style(plot: pg.PlotWidget, *, axes: bool = True) -> pg.PlotItem:
     item.setMenuEnabled(False)
     item.hideButtons()
     item.setMouseEnabled(x=False, y=False)
-    font = QFont()
-    font.setPointSize(9)
-    for side in ("left", "bottom"):
-        axis = item.getAxis(side)
-        axis.setPen(pg.mkPen(PANEL_BORDER))
-        axis.setTextPen(pg.mkPen(CHART_FOREGROUND))
-        axis.setStyle(tickFont=font)
-        axis.enableAutoSIPrefix(False)
+    for axis in style_axes(item):
         if not axes:
-            item.hideAxis(side)
+            item.hideAxis(axis.orientation)
     if axes:
         item.showGrid(x=True, y=True, alpha=CHART_GRID_ALPHA)
     return item

@@ -14,12 +14,12 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QSplitter, QTabWidget, QVBoxL
 
 from neuroflow.core.data import ImageData, ImageDataset, ImageFileDataset
 
+from ..chart_style import TICK_POINT_SIZE, style_axes
 from .gallery import ImageGallery
 from .palette import (
     BAR_COLOR,
     CHART_BACKGROUND,
     CHART_FOREGROUND,
-    PANEL_BORDER,
     TEXT_COLOR,
     WARNING_COLOR,
     muted_style,
@@ -81,14 +81,9 @@ class ClassCountChart(pg.PlotWidget):
         item.setMouseEnabled(x=False, y=False)
         item.hideButtons()
         item.showGrid(x=self.horizontal, y=not self.horizontal, alpha=0.18)
+        style_axes(item)
         font = QFont()
-        font.setPointSize(9)
-        for side in ("left", "bottom"):
-            axis = item.getAxis(side)
-            axis.setPen(pg.mkPen(PANEL_BORDER))
-            axis.setTextPen(pg.mkPen(CHART_FOREGROUND))
-            axis.setStyle(tickFont=font)
-            axis.enableAutoSIPrefix(False)
+        font.setPointSize(TICK_POINT_SIZE)  # the bars' counts read like the ticks
         positions = np.arange(k)
         brush, pen = pg.mkBrush(BAR_COLOR), pg.mkPen(None)
         top = max(1, int(self.counts.max(initial=0)))
