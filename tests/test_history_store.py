@@ -20,6 +20,7 @@ from neuroflow.history import (
     default_store_path,
     open_store,
 )
+from neuroflow.history.filesystem import NETWORK_ENV, is_network_folder
 from neuroflow.history.schema import migrate, user_version
 
 
@@ -195,13 +196,18 @@ WRITER = textwrap.dedent(
 )
 
 
-def test_two_processes_writing_at_once_lose_nothing(tmp_path: Path) -> None:
+@pytest.mark.parametrize("journal", ["wal", "delete"])
+def test_two_processes_writing_at_once_lose_nothing(tmp_path: Path, journal: str,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both journals: WAL on a local disk, the rollback journal a shared (network) folder gets."""
     database, folder = tmp_path / "shared.runs.sqlite", tmp_path / "signals"
     folder.mkdir()
+    monkeypatch.setenv(NETWORK_ENV, "1" if journal == "delete" else "0")  # this process reads it too
+    env = dict(os.environ)
     writers = {
         name: subprocess.Popen(
             [sys.executable, "-c", WRITER, str(database), str(folder), "50", name, other],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
         )
         for name, other in (("alpha", "beta"), ("beta", "alpha"))
     }
@@ -243,7 +249,31 @@ def test_two_processes_writing_at_once_lose_nothing(tmp_path: Path) -> None:
     assert check.execute("SELECT COUNT(*) FROM epochs").fetchone()[0] == 100 * 5 * 2
     assert check.execute("SELECT COUNT(*) FROM batches").fetchone()[0] == 100 * 5 * 10
     assert check.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    assert check.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert check.execute("PRAGMA journal_mode").fetchone()[0] == journal
+
+
+MOUNTS = """\
+/dev/sda1 / ext4 rw,relatime 0 0
+server:/export/projects /mnt/projects nfs4 rw,relatime 0 0
+//nas/class /mnt/class\\040share cifs rw 0 0
+tmpfs /mnt/projects/scratch tmpfs rw 0 0
+"""
+
+
+@pytest.mark.parametrize(("folder", "network"), [
+    ("/home/ada/digits", False),
+    ("/mnt/projects/digits", True),
+    ("/mnt/projects", True),
+    ("/mnt/projectsX/digits", False),  # a prefix of the name is not the mount
+    ("/mnt/projects/scratch/digits", False),  # the deepest mount decides
+    ("/mnt/class share/week 3", True),  # spaces in mount points are escaped in the table
+])
+def test_network_folders_are_told_from_the_mount_table(folder: str, network: bool,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(NETWORK_ENV, raising=False)
+    assert is_network_folder(folder, MOUNTS) is network
+    monkeypatch.setenv(NETWORK_ENV, "1")
+    assert is_network_folder("/home/ada/digits", MOUNTS)
 
 
 def test_a_killed_recorder_leaves_its_run_marked_interrupted(tmp_path: Path) -> None:

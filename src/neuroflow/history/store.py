@@ -12,8 +12,12 @@ neither corrupt the file nor lose the runs already written. So:
   is how long one waits for the other.
 * ``AUTOINCREMENT`` ids: a deleted run's id is never given to a later run.
 
-WAL needs a local file system (not NFS/SMB); where SQLite cannot switch to it, it keeps its
-rollback journal, which is just as safe and only slower.
+WAL works among the processes of one machine only. A history in a folder shared by several
+machines (NFS, SMB, ...: :mod:`.filesystem` tells) uses SQLite's rollback journal instead, with
+``synchronous=FULL``: every write then takes the file system's own lock, which network file
+systems carry between machines, so two machines recording into one history queue instead of
+corrupting it. Where SQLite cannot switch to WAL on a local disk, it keeps the rollback journal
+too, which is just as safe and only slower.
 
 Values: timestamps are seconds since the epoch (UTC); metric values are floats, NaN stored as
 NULL and read back as NaN; versions, devices, settings and scores are JSON.
@@ -36,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.errors import HistoryError
+from .filesystem import is_network_folder
 from .schema import migrate
 
 #: Seconds a writer waits for another process's transaction before giving up.
@@ -166,9 +171,11 @@ class RunStore:
             raise HistoryError(f"{self._shown}: cannot open the run history ({exc})") from None
         try:
             with self._errors("open"):
-                self._db.execute("PRAGMA synchronous = NORMAL")
+                shared = is_network_folder(self.path.parent)
+                self._db.execute(f"PRAGMA synchronous = {'FULL' if shared else 'NORMAL'}")
                 self._db.execute("PRAGMA foreign_keys = ON")
-                _while_busy(lambda: self._db.execute("PRAGMA journal_mode = WAL").fetchone(), timeout)
+                mode = "DELETE" if shared else "WAL"
+                _while_busy(lambda: self._db.execute(f"PRAGMA journal_mode = {mode}").fetchone(), timeout)
                 _while_busy(lambda: migrate(self._db, self._shown), timeout)
         except BaseException:
             self._db.close()
