@@ -62,7 +62,7 @@ def test_a_sweep_of_four_trials_prints_them_and_the_best_and_records_four_runs(
     lines = out.splitlines()
     finished = [line for line in lines if line.startswith("trial #")]
     assert len(finished) == 4 and all(" complete: value=" in line for line in finished), out
-    header = lines.index("#  state     learner.learning_rate  value   epochs  run")
+    header = lines.index("#  state     learner.learning_rate  val_accuracy  epochs  run")
     rows = [line.split() for line in lines[header + 1:header + 5]]
     assert [row[0] for row in rows] == ["0", "1", "2", "3"] and {row[1] for row in rows} == {"complete"}
     assert {row[4] for row in rows} == {"2"}  # epochs

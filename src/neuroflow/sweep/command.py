@@ -95,7 +95,8 @@ def run_command(options: argparse.Namespace) -> int:
         raise
     if isinstance(output, TextOutput):
         study = sweep.study
-        output.table(sweep.table_rows(study), [param.name for param in sweep.params], sweep.best(study))
+        output.table(sweep.table_rows(study), [param.name for param in sweep.params], sweep.best(study),
+                     sweep.metric.name)
     return signals.exit_code if summary.interrupted else 0
 
 
@@ -195,10 +196,12 @@ class TextOutput:
                            f"{_params(event['params'])}{message}\n")
             self.out.flush()
 
-    def table(self, rows: list[dict[str, Any]], names: list[str], best: dict[str, Any] | None) -> None:
+    def table(self, rows: list[dict[str, Any]], names: list[str], best: dict[str, Any] | None,
+              metric: str = "value") -> None:
+        """The study's trials; the value column is headed with the metric it holds."""
         for row in rows:
             names += [name for name in row["params"] if name not in names]
-        header = ["#", "state", *names, "value", "epochs", "run"]
+        header = ["#", "state", *names, metric, "epochs", "run"]
         cells = [[str(row["number"]), row["state"], *(_number(row["params"].get(n)) for n in names),
                   _number(row["value"]), str(row["epochs"]), "" if row["run_id"] is None else str(row["run_id"])]
                  for row in rows]
