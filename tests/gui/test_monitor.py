@@ -17,14 +17,8 @@ from neuroflow.core.events import (
     TrainingEnded,
     TrainingStarted,
 )
-from neuroflow.gui.monitor import (
-    MAX_BATCH_POINTS,
-    TrainingMonitor,
-    accuracy_key,
-    decimate,
-    format_duration,
-    nice_ceiling,
-)
+from neuroflow.gui.monitor import TrainingMonitor, accuracy_key, format_duration
+from neuroflow.gui.monitor_charts import MAX_BATCH_POINTS, decimate, nice_ceiling
 
 pytestmark = pytest.mark.gui
 

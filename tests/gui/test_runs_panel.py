@@ -321,7 +321,7 @@ def test_a_run_in_progress_appears_and_grows_while_it_trains(history, qtbot):
 
 
 def test_log_ticks_label_one_two_and_five_times_each_decade():
-    from neuroflow.gui.monitor import log_ticks
+    from neuroflow.gui.monitor_charts import log_ticks
 
     major, minor = log_ticks(-1.5, 0.5)
     assert [label for _, label in major] == ["0.05", "0.1", "0.2", "0.5", "1", "2"]

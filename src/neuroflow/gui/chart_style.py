@@ -17,6 +17,16 @@ CHART_FOREGROUND = "#334155"  # axis text: one step darker than the theme's mute
 CHART_GRID_ALPHA = 0.18
 PANEL_BORDER = theme.BORDER_LIGHT
 MUTED_TEXT_COLOR = theme.MUTED
+PANEL_BACKGROUND = theme.PANEL
+TEXT_COLOR = theme.TEXT
+TRAIN_COLOR = theme.ACCENT  # training, per epoch
+BATCH_COLOR = "#93c5fd"  # training, per batch (running epoch average): a light tint of the accent
+VALIDATION_COLOR = "#ea580c"
+ACCENT_COLOR = theme.ACCENT
+STOP_COLOR = theme.ERROR
+#: Colours of compared runs (see :meth:`TrainingMonitor.show_runs`): distinct on white and for
+#: the common colour-vision deficiencies (Okabe-Ito order, the yellow left out as too pale).
+RUN_COLORS = ("#0072b2", "#d55e00", "#009e73", "#cc79a7", "#56b4e9", "#e69f00", "#000000", "#7f7f7f")
 
 #: Point size of tick labels.
 TICK_POINT_SIZE = 9

@@ -33,8 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from . import theme
-from .chart_style import style_axes
-from .monitor import CHART_BACKGROUND, CHART_FOREGROUND, CHART_GRID_ALPHA, MUTED_TEXT_COLOR
+from .chart_style import CHART_BACKGROUND, CHART_FOREGROUND, CHART_GRID_ALPHA, MUTED_TEXT_COLOR, style_axes
 from .sweep_state import COMPLETE, FAILED, PRUNED, SweepState, Trial
 
 COMPLETE_COLOR = theme.ACCENT

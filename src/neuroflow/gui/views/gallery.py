@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 
 from neuroflow.core.data import ImageData, ImageFileDataset, Predictions
 
-from ..monitor import ElidedLabel
+from ..monitor_charts import ElidedLabel
 from .images import dataset_thumbnail, thumbnail_size
 from .palette import (
     CHART_BACKGROUND,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtGui import QColor
 
 from .. import theme
-from ..monitor import (
+from ..chart_style import (
     ACCENT_COLOR,
     CHART_BACKGROUND,
     CHART_FOREGROUND,
