@@ -1,4 +1,4 @@
-"""The training monitor's charts: colours, curves buffers, the metric chart and its panel.
+"""The training monitor's charts: curve buffers, readouts, the metric chart and its panel.
 
 Kept apart from :mod:`.monitor`, which wires them to training events: everything here draws
 numbers it is given (a live run's, or recorded runs' laid over each other) and knows nothing
