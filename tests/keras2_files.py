@@ -91,3 +91,41 @@ def write_keras2_sequential(model: Any, path: Path, *, with_config: bool = True)
             for suffix, value in zip(suffixes, layer.get_weights(), strict=True):
                 sub.create_dataset(f"{name}/{suffix}", data=value)
     return names
+
+
+def write_small_keras2_cnn(path: Path, *, extra_layer: dict[str, Any] | None = None) -> None:
+    """A tiny Keras 2.2.4 ``Sequential`` CNN (12x12x1 -> Conv2D 4 -> Flatten -> Dense 3) with
+    seeded random weights, written with h5py and numpy alone (no Keras in the writing process).
+    ``extra_layer`` (a Keras 2 config entry) goes before the Dense layer."""
+    import h5py
+
+    rng = np.random.default_rng(3)
+    conv = {"name": "conv2d_1", "trainable": True, "batch_input_shape": [None, 12, 12, 1], "dtype": "float32",
+            "filters": 4, "kernel_size": [3, 3], "strides": [1, 1], "padding": "valid",
+            "data_format": "channels_last", "dilation_rate": [1, 1], "activation": "relu", "use_bias": True,
+            "kernel_initializer": HE_NORMAL, "bias_initializer": ZEROS, "kernel_regularizer": None}
+    flatten = {"name": "flatten_1", "trainable": True, "data_format": "channels_last"}
+    dense = {"name": "dense_1", "trainable": True, "units": 3, "activation": "softmax", "use_bias": True,
+             "kernel_initializer": GLOROT_UNIFORM, "bias_initializer": ZEROS, "kernel_regularizer": NO_PENALTY}
+    layers = [{"class_name": "Conv2D", "config": conv}, {"class_name": "Flatten", "config": flatten}]
+    if extra_layer is not None:
+        layers.append(extra_layer)
+    layers.append({"class_name": "Dense", "config": dense})
+    config = {"class_name": "Sequential", "config": {"name": "sequential_1", "layers": layers},
+              "keras_version": "2.2.4", "backend": "tensorflow"}
+    weights = {"conv2d_1": [rng.normal(size=(3, 3, 1, 4)), np.zeros(4)],
+               "flatten_1": [], "dense_1": [rng.normal(size=(400, 3)) * 0.05, np.zeros(3)]}
+    names = [layer["config"]["name"] for layer in layers]
+    with h5py.File(path, "w") as handle:
+        handle.attrs["keras_version"] = b"2.2.4"
+        handle.attrs["backend"] = b"tensorflow"
+        handle.attrs["model_config"] = json.dumps(config).encode("utf-8")
+        group = handle.create_group("model_weights")
+        group.attrs["layer_names"] = np.array([n.encode() for n in names])
+        for name in names:
+            sub = group.create_group(name)
+            values = weights.get(name, [])
+            suffixes = ["kernel:0", "bias:0"][: len(values)]
+            sub.attrs["weight_names"] = np.array([f"{name}/{s}".encode() for s in suffixes], dtype="S")
+            for suffix, value in zip(suffixes, values, strict=True):
+                sub.create_dataset(f"{name}/{suffix}", data=value.astype("float32"))
