@@ -158,15 +158,12 @@ def test_round_trip_validate_shows_the_same_layers(
     assert code == 1 and "already exists" in err
 
 
-def test_imported_weights_score_like_the_original_without_training(
-    trained: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    out_file = tmp_path / "with_weights.workflow"
-    code, out, err = cli(capsys, "import", trained, "--out", out_file, "--weights")
+def imported_with_data(capsys: pytest.CaptureFixture[str], model: Path, out_file: Path) -> Workflow:
+    """``neuroflow import --weights``, then the MNIST test sample as training data (0 epochs
+    never fits; the learner needs the classes) and for an Executor and a Scorer."""
+    code, _, err = cli(capsys, "import", model, "--out", out_file, "--weights")
     assert code == 0, err
     workflow = fileformat.load(out_file)
-    learner = workflow.nodes["learner"].node
-    assert learner["epochs"] == 0 and Path(learner["initial_weights"]).name == trained.name
     workflow.add_node("neuroflow.data.mnist_reader", node_id="test_reader",
                       settings={"split": "test", "limit": TEST_IMAGES})
     workflow.add_node("neuroflow.data.normalizer", node_id="norm", settings={"range": "0..1"})
@@ -178,10 +175,36 @@ def test_imported_weights_score_like_the_original_without_training(
     workflow.connect("learner", "model", "executor", "model")
     workflow.connect("executor", "predictions", "scorer", "predictions")
     fileformat.save(workflow, out_file)
+    return workflow
+
+
+def test_imported_weights_score_like_the_original_without_training(
+    trained: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out_file = tmp_path / "with_weights.workflow"
+    learner = imported_with_data(capsys, trained, out_file).nodes["learner"].node
+    assert learner["epochs"] == 0 and Path(learner["initial_weights"]).name == trained.name
     imported = scores(capsys, out_file)
     original = scores(capsys, scoring_workflow(trained, tmp_path / "original.workflow"))
     assert imported["accuracy"] == original["accuracy"] > 0.5
     assert imported["confusion_matrix"] == original["confusion_matrix"]
+
+
+def test_initial_weights_that_no_longer_fit_are_refused_in_one_line(
+    trained: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out_file = tmp_path / "changed.workflow"
+    imported_with_data(capsys, trained, out_file)
+    code, _, err = cli(capsys, "run", out_file, "--quiet", "--no-history", "--set", "dense_dense.units=50")
+    assert code == 1
+    line = one_line(err)
+    assert "initial weights file" in line and "'dense_dense'" in line and "(50,)" in line
+
+
+def one_line(err: str) -> str:
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1, err
+    return lines[0]
 
 
 def test_importing_the_keras2_h5_gives_the_same_network(
@@ -233,3 +256,40 @@ def test_a_lambda_is_refused_before_anything_runs(tmp_path: Path, capsys: pytest
     code, _, err = cli(capsys, "import", path, "--out", tmp_path / "l.workflow")
     assert code == 1 and len(err.strip().splitlines()) == 1
     assert "Lambda" in err and "code" in err
+
+
+def test_a_functional_model_with_branches_imports_wired_as_in_the_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import keras
+
+    inputs = keras.Input((16, 16, 3), name="image")
+    stem = keras.layers.Conv2D(8, 3, padding="same", activation="relu", name="stem")(inputs)
+    left = keras.layers.Conv2D(8, 3, padding="same", name="left")(stem)
+    left = keras.layers.BatchNormalization(name="left_bn")(left)
+    residual = keras.layers.Add(name="residual")([stem, left])
+    side = keras.layers.DepthwiseConv2D(3, padding="same", name="side")(residual)
+    joined = keras.layers.Concatenate(name="joined")([residual, side])
+    pooled = keras.layers.GlobalAveragePooling2D(name="gap")(keras.layers.MaxPooling2D(name="pool")(joined))
+    dropped = keras.layers.Dropout(0.2, name="drop")(pooled)
+    outputs = keras.layers.Dense(5, activation="softmax", name="classes",
+                                 kernel_regularizer=keras.regularizers.L2(1e-4))(dropped)
+    model = keras.Model(inputs, outputs)
+    path = tmp_path / "branches.keras"
+    model.save(path)
+    out_file = tmp_path / "branches.workflow"
+    code, _, err = cli(capsys, "import", path, "--out", out_file)
+    assert code == 0, err
+    workflow = fileformat.load(out_file)
+    wires = {(c.source, c.target, c.target_port) for c in workflow.connections}
+    assert {("stem", "residual", "network_1"), ("left_bn", "residual", "network_2"),
+            ("residual", "joined", "network_1"), ("side", "joined", "network_2")} <= wires
+    assert workflow.nodes["classes"].node["l2"] == pytest.approx(1e-4)
+    network = workflow.nodes["classes"].specs["network"]
+    assert network.total_params == model.count_params()
+    for layer in model.layers:
+        desc = network.by_id[layer.name]
+        assert desc.output_shape == tuple(layer.output.shape[1:]), layer.name
+    positions = {nid: workflow.nodes[nid].position for nid in workflow.nodes}
+    assert positions["left"][0] > positions["stem"][0] and positions["residual"][0] > positions["left_bn"][0]
+    assert len(set(positions.values())) == len(positions)  # no two nodes on top of each other
