@@ -293,3 +293,13 @@ def test_a_functional_model_with_branches_imports_wired_as_in_the_file(
     positions = {nid: workflow.nodes[nid].position for nid in workflow.nodes}
     assert positions["left"][0] > positions["stem"][0] and positions["residual"][0] > positions["left_bn"][0]
     assert len(set(positions.values())) == len(positions)  # no two nodes on top of each other
+
+
+def test_a_missing_initial_weights_file_is_a_configure_error(
+    trained: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out_file = tmp_path / "moved.workflow"
+    imported_with_data(capsys, trained, out_file)
+    code, _, err = cli(capsys, "validate", out_file, "--set", f"learner.initial_weights={tmp_path / 'gone.keras'}")
+    assert code == 1
+    assert "setting 'initial_weights'" in one_line(err) and "gone.keras' does not exist" in err

@@ -215,6 +215,8 @@ class NetworkLearnerNode(Node):
             )
         if training.count is not None and training.count == 0:
             raise ConfigureError("the training data is empty")
+        if self["initial_weights"].strip():
+            self._check_initial_weights()
         if self["tensorboard_folder"].strip():
             from neuroflow.training import tensorboard
 
@@ -396,6 +398,15 @@ class NetworkLearnerNode(Node):
             raise NeuroFlowError(f"TensorBoard log folder {base}: cannot create it ({exc.strerror or exc})") from None
         ctx.progress(None, f"TensorBoard logs in {folder}")
         return tensorboard.callback(keras, folder)
+
+    def _check_initial_weights(self) -> None:
+        """The initial weights file is a model file that passes NeuroFlow's checks (no TensorFlow)."""
+        from neuroflow.training.model_files import check_model_file
+
+        try:
+            check_model_file(str(self.resolve_path(self["initial_weights"])))
+        except NeuroFlowError as exc:
+            raise ConfigureError(f"setting 'initial_weights': {exc}") from None
 
     def _initial_weights(self, model: Any, ctx: ExecutionContext) -> None:
         """Start from the weights of the initial weights file, by layer name."""
