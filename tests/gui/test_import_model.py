@@ -73,3 +73,15 @@ def test_the_editor_imports_without_tensorflow(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "NODES 5" in done.stdout and "HEAVY []" in done.stdout, done.stdout
+
+
+def test_the_dialog_proposes_the_workflow_beside_the_model(qtbot, tmp_path: Path) -> None:
+    from neuroflow.gui.model_import import ImportModelDialog
+
+    dialog = ImportModelDialog(None, tmp_path)
+    qtbot.addWidget(dialog)
+    assert dialog.request() is None  # nothing chosen yet
+    dialog.model.setText(str(tmp_path / "net.h5"))
+    assert dialog.request() == ImportRequest(tmp_path / "net.h5", tmp_path / "net.workflow", True)
+    dialog.weights.setChecked(False)
+    assert dialog.request().weights is False

@@ -11,6 +11,7 @@ line in the Messages panel, and the open workflow stays as it was.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,7 +64,7 @@ class ImportModelDialog(QDialog):
         self.model.textChanged.connect(self._propose_out)
 
     @staticmethod
-    def _with_button(edit: QLineEdit, browse: object) -> QWidget:
+    def _with_button(edit: QLineEdit, browse: Callable[[], None]) -> QWidget:
         row = QWidget()
         layout = QHBoxLayout(row)
         layout.setContentsMargins(0, 0, 0, 0)

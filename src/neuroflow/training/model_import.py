@@ -169,8 +169,8 @@ def _settings(kind: str, layer: GraphLayer, notes: list[str]) -> dict[str, Any]:
     if config.get("data_format", "channels_last") != "channels_last":
         raise _Unsupported(f"data_format {config['data_format']!r}")
     if kind == "InputLayer":
-        shape = config.get("batch_shape") or config.get("batch_input_shape")
-        return {"shape": tuple(int(d) for d in shape[1:])}
+        shape = config.get("batch_shape") or config.get("batch_input_shape") or []
+        return {"shape": tuple(int(d) for d in shape[1:])}  # read_model_graph checked it is fixed
     settings: dict[str, Any] = {}
     for key in ("filters", "units", "rate", "momentum", "epsilon", "center", "scale", "offset",
                 "depth_multiplier", "use_bias"):
@@ -225,9 +225,9 @@ def _initializer(value: Any, layer: str, notes: list[str]) -> str:
     else:
         kind, config = value.get("class_name"), value.get("config") or {}
         if kind == "VarianceScaling":
-            distribution = {"normal": "truncated_normal"}.get(config.get("distribution"), config.get("distribution"))
-            key = (float(config.get("scale", 1.0)), config.get("mode"), distribution)
-            name = VARIANCE_SCALING.get(key, "")  # type: ignore[arg-type]
+            distribution = str(config.get("distribution"))
+            distribution = "truncated_normal" if distribution == "normal" else distribution
+            name = VARIANCE_SCALING.get((float(config.get("scale", 1.0)), str(config.get("mode")), distribution), "")
         else:
             name = INITIALIZERS.get(str(kind), "")
     if name in INITIALIZERS.values():
