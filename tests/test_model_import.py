@@ -303,3 +303,18 @@ def test_a_missing_initial_weights_file_is_a_configure_error(
     code, _, err = cli(capsys, "validate", out_file, "--set", f"learner.initial_weights={tmp_path / 'gone.keras'}")
     assert code == 1
     assert "setting 'initial_weights'" in one_line(err) and "gone.keras' does not exist" in err
+
+
+def test_a_file_written_by_real_keras_2_imports(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """tests/data/keras2_cnn.h5 was saved by Keras 2 itself (tools/make_keras2_models.py)."""
+    out_file = tmp_path / "keras2_cnn.workflow"
+    code, _, err = cli(capsys, "import", REPO / "tests" / "data" / "keras2_cnn.h5", "--out", out_file)
+    assert code == 0, err
+    code, out, err = cli(capsys, "validate", out_file)
+    assert code == 0, err
+    assert [row[0] for row in summary_rows(out)] == [
+        "InputLayer", "Conv2D", "BatchNormalization", "MaxPooling2D", "Conv2D", "GlobalAveragePooling2D",
+        "Dense", "Dense"]
+    assert "Total params: 361" in out
+    conv2 = fileformat.load(out_file).nodes["conv2"].node
+    assert conv2["strides"] == (2, 2) and conv2["padding"] == "same"
