@@ -186,7 +186,7 @@ def test_imported_weights_score_like_the_original_without_training(
     assert learner["epochs"] == 0 and Path(learner["initial_weights"]).name == trained.name
     imported = scores(capsys, out_file)
     original = scores(capsys, scoring_workflow(trained, tmp_path / "original.workflow"))
-    assert imported["accuracy"] == original["accuracy"] > 0.5
+    assert imported["accuracy"] == original["accuracy"] > 0.3  # well above chance (0.1)
     assert imported["confusion_matrix"] == original["confusion_matrix"]
 
 
