@@ -52,7 +52,8 @@ class NetworkLearnerNode(Node):
     #: early stopping (off unless early stopping with restore was on).
     #: 4 added devices and precision (older files: auto and float32, as they trained before).
     #: 5 added the TensorBoard log folder (older files: none, no logs).
-    version = 5
+    #: 6 added the initial weights file (older files: none, fresh weights) and allows 0 epochs.
+    version = 6
     inputs = (
         Port("network", PortType.NETWORK, "network", help="The network's output layer."),
         Port("training", PortType.IMAGES, "training data", help="Labelled images to learn from."),
@@ -92,8 +93,16 @@ class NetworkLearnerNode(Node):
         FloatSetting("min_learning_rate", "Minimum learning rate", 0.0, minimum=0.0, maximum=10.0,
                      visible_when=("lr_schedule", ("step", "cosine", "plateau")),
                      help="The schedule never goes below this; cosine decay ends exactly here."),
-        IntSetting("epochs", "Epochs", 5, minimum=1, maximum=100_000,
-                   help="How many times training goes through all training images."),
+        IntSetting("epochs", "Epochs", 5, minimum=0, maximum=100_000,
+                   help="How many times training goes through all training images. 0 trains not "
+                        "at all: the model keeps its initial weights (useful with an initial "
+                        "weights file, to apply an imported model as it is)."),
+        PathSetting("initial_weights", "Initial weights file", "", mode="file",
+                    file_filter="Keras models (*.keras *.h5 *.hdf5)",
+                    help="Empty = fresh weights. Otherwise a .keras or .h5 model file whose layers' "
+                         "weights the network starts from, matched by layer name (as 'neuroflow "
+                         "import --weights' sets it up); layers the file lacks start fresh. A "
+                         "relative path is taken from the workflow file's folder."),
         IntSetting("batch_size", "Batch size", 32, minimum=1, maximum=65_536,
                    help="Images per weight update."),
         BoolSetting("shuffle", "Shuffle", True, help="Shuffle the training images before every epoch."),
@@ -150,6 +159,8 @@ class NetworkLearnerNode(Node):
                 settings.get("restore_best", True))
         if from_version < 5:
             settings.setdefault("tensorboard_folder", "")  # older learners wrote no logs
+        if from_version < 6:
+            settings.setdefault("initial_weights", "")  # older learners started from fresh weights
         return settings
 
     # -- configure ------------------------------------------------------------------------
@@ -204,6 +215,8 @@ class NetworkLearnerNode(Node):
             )
         if training.count is not None and training.count == 0:
             raise ConfigureError("the training data is empty")
+        if self["initial_weights"].strip():
+            self._check_initial_weights()
         if self["tensorboard_folder"].strip():
             from neuroflow.training import tensorboard
 
@@ -293,11 +306,12 @@ class NetworkLearnerNode(Node):
 
         with place.strategy.scope() if place.strategy is not None else contextlib.nullcontext():
             model = build()
+            self._initial_weights(model, ctx)
             metrics = [make_accuracy(self["loss"], units)]
             if self["top_k"]:
                 metrics.append(make_top_k(self["loss"], self["top_k"]))
             model.compile(
-                optimizer=make_optimizer(self["optimizer"], learning_rate(schedule, base, epochs * data.batches),
+                optimizer=make_optimizer(self["optimizer"], learning_rate(schedule, base, max(epochs, 1) * data.batches),
                                          self["momentum"]),
                 loss=self["loss"],
                 metrics=metrics,
@@ -323,7 +337,7 @@ class NetworkLearnerNode(Node):
                     data.x, data.y, batch_size=data.batch_size, epochs=epochs, shuffle=data.shuffle,
                     validation_data=data.validation, class_weight=data.class_weight,
                     callbacks=[*scheduling, bridge, *extra], verbose=0,
-                )
+                ) if epochs else None
         except BaseException as exc:
             ctx.emit(TrainingEnded(ctx.node_id, bridge.epochs_run, "failed"))
             if is_cluster_error(exc):
@@ -341,12 +355,15 @@ class NetworkLearnerNode(Node):
             reason = f"stopped by user {partial} (not counted as an epoch)" if partial else "stopped by user"
         elif early is not None and early.stopped_epoch > 0:
             reason = "early stopping"
+        elif not epochs:
+            reason = "not trained (0 epochs)"
         else:
             reason = "completed"
         if best is not None and best.best_epoch and (best.best_epoch != bridge.epochs_run or partial):
             reason += f"; kept epoch {best.best_epoch} (best {self['monitor']} {best.best:.4g})"
         ctx.emit(TrainingEnded(ctx.node_id, bridge.epochs_run, reason))
-        logged = {key: [float(v) for v in values][: bridge.epochs_run] for key, values in history.history.items()}
+        logged = {key: [float(v) for v in values][: bridge.epochs_run]
+                  for key, values in (history.history.items() if history is not None else ())}
         if place.multi_worker:
             # The workers may end as soon as training does: what follows (predicting, saving) must
             # not wait for them, so it gets a copy of the trained network outside the cluster.
@@ -381,6 +398,27 @@ class NetworkLearnerNode(Node):
             raise NeuroFlowError(f"TensorBoard log folder {base}: cannot create it ({exc.strerror or exc})") from None
         ctx.progress(None, f"TensorBoard logs in {folder}")
         return tensorboard.callback(keras, folder)
+
+    def _check_initial_weights(self) -> None:
+        """The initial weights file is a model file that passes NeuroFlow's checks (no TensorFlow)."""
+        from neuroflow.training.model_files import check_model_file
+
+        try:
+            check_model_file(str(self.resolve_path(self["initial_weights"])))
+        except NeuroFlowError as exc:
+            raise ConfigureError(f"setting 'initial_weights': {exc}") from None
+
+    def _initial_weights(self, model: Any, ctx: ExecutionContext) -> None:
+        """Start from the weights of the initial weights file, by layer name."""
+        if not self["initial_weights"].strip():
+            return
+        from neuroflow.training.initial_weights import load_initial_weights
+
+        path = str(self.resolve_path(self["initial_weights"]))
+        loaded, missing = load_initial_weights(model, path, self["initial_weights"])
+        ctx.progress(None, f"started {loaded} layers from the weights in {self['initial_weights']}")
+        if missing:
+            ctx.warn(f"layers not in the initial weights file start fresh: {', '.join(missing)}")
 
     def _early_stopping(self, keras: Any) -> Any:
         if not self["early_stopping"]:

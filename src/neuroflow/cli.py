@@ -5,6 +5,7 @@
     neuroflow validate FILE                 configure every node, print a model summary
     neuroflow nodes [--details]             list the installed node types and their settings
     neuroflow runs FILE [--show ID | --compare ID ID ...]   the workflow's run history
+    neuroflow import MODEL.keras|MODEL.h5 --out FILE.workflow [--weights]   a model as nodes
 
 Every error ends the command with one line on stderr and a non-zero exit code.
 """
@@ -94,10 +95,13 @@ def _parser() -> argparse.ArgumentParser:
 
     add_runs_parser(commands)
     add_sweep_parser(commands)
+    from .import_command import add_parser as add_import_parser
+
+    add_import_parser(commands)
     return parser
 
 
-_COMMANDS = ("run", "validate", "nodes", "devices", "runs", "sweep")
+_COMMANDS = ("run", "validate", "nodes", "devices", "runs", "sweep", "import")
 
 
 def _load(path: str, overrides: list[str]) -> Workflow:

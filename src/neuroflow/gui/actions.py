@@ -29,6 +29,7 @@ class ActionSpec:
 SPECS: tuple[ActionSpec, ...] = (
     ActionSpec("new", "&New", "new", (Key.New,), "Start an empty workflow"),
     ActionSpec("open", "&Open…", "open", (Key.Open,), "Open a .workflow file"),
+    ActionSpec("import_model", "&Import Model…", None, (), "Bring a Keras model file (.keras or .h5) in as layer nodes"),
     ActionSpec("save", "&Save", "save", (Key.Save,), "Save the workflow"),
     ActionSpec("save_as", "Save &As…", None, (Key.SaveAs, "Ctrl+Shift+S"), "Save the workflow under a new name"),
     ActionSpec("quit", "&Quit", None, (Key.Quit, "Ctrl+Q"), "Close NeuroFlow"),

@@ -52,6 +52,7 @@ from .document import LOCKED_MESSAGE, Document
 from .file_flow import FileFlow
 from .history_place import chosen_folder, store_path
 from .messages import MessagesPanel
+from .model_import import ModelImport
 from .placement import DEFAULT_NODE_SIZE, copied_positions, free_place, group_rect
 from .properties import PropertiesPanel
 from .repository import NodeRepository
@@ -106,6 +107,7 @@ class MainWindow(QMainWindow):
 
         self._build_docks()
         self.files = FileFlow(self, self.document, self.settings, self.messages, self.messages_dock)
+        self.model_import = ModelImport(self.files)
         self.runs = RunFlow(self, self.document, self.messages, self.messages_dock, self.canvas.selected_ids,
                             history_store=lambda: store_path(self.settings, self.document.path))
         #: The execution process (tools and tests wait on it).
@@ -215,6 +217,7 @@ class MainWindow(QMainWindow):
         file_menu = bar.addMenu("&File")
         file_menu.addActions([a["new"], a["open"]])
         file_menu.addMenu(self.files.recent_menu)
+        file_menu.addAction(a["import_model"])
         file_menu.addSeparator()
         file_menu.addActions([a["save"], a["save_as"]])
         file_menu.addSeparator()
@@ -299,7 +302,7 @@ class MainWindow(QMainWindow):
             "open_view": self.open_selected_view, "about": self.about,
             "collapse_block": self.collapse_selection, "expand_block": self.expand_selected_block,
             "open_block": self.open_selected_block, "save_block": self.save_selected_block,
-            "sweep": self.open_sweep,
+            "sweep": self.open_sweep, "import_model": self.model_import.run,
         }
         for name, handler in handlers.items():
             a[name].triggered.connect(lambda _checked=False, h=handler: h())
@@ -352,7 +355,7 @@ class MainWindow(QMainWindow):
         undo_text, redo_text = doc.undo_stack.undoText(), doc.undo_stack.redoText()
         a["undo"].setText(f"&Undo {undo_text}" if undo_text else "&Undo")
         a["redo"].setText(f"&Redo {redo_text}" if redo_text else "&Redo")
-        for name in ("new", "open"):
+        for name in ("new", "open", "import_model"):
             a[name].setEnabled(not locked)
         self.files.recent_menu.setEnabled(not locked)
         for name in ("cut", "delete"):

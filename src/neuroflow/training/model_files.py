@@ -44,7 +44,7 @@ from neuroflow.core.errors import ConfigureError, DataError, NeuroFlowError
 from neuroflow.core.ports import ModelSpec
 from neuroflow.core.userfiles import describe_kind, open_regular_file
 
-from . import model_safety
+from . import legacy_config, model_safety
 
 FORMATS = ("auto", "keras", "h5")
 FORMAT_LABELS = ("from the file extension", "Keras (.keras)", "HDF5 (.h5)")
@@ -258,6 +258,8 @@ def _read_raw(file: Path, fmt: str, shown: str) -> tuple[dict[str, Any] | None, 
     except RecursionError:
         raise DataError(f"'{shown}' is not a model NeuroFlow reads: its configuration is nested too deeply") from None
     model_safety.check_config(config, shown)
+    if fmt == "h5":  # Keras 2 forms Keras 3 would build differently (see legacy_config)
+        config, _ = legacy_config.translate(config)
     return metadata, config
 
 
@@ -396,7 +398,12 @@ def load_keras_model(path: str) -> Any:
     import keras
 
     try:
+        legacy = _legacy_h5_config(path)
+        if legacy is not None:
+            return _load_translated_h5(path, legacy)
         return keras.saving.load_model(str(model_path(path)), compile=False, safe_mode=True)
+    except NeuroFlowError:
+        raise
     except Exception as exc:
         text = str(exc)
         if "safe_mode" in text or "Lambda" in text or "arbitrary code" in text:
@@ -405,6 +412,37 @@ def load_keras_model(path: str) -> Any:
                 "Keras safe mode and refuses to run it"
             ) from None
         raise DataError(f"cannot load the model '{path}': {_one_line(exc)}") from None
+
+
+def _legacy_h5_config(path: str) -> str | None:
+    """The translated configuration (JSON) of a Keras 2 ``.h5`` file whose forms Keras 3 would
+    build differently, else None (the file then loads as it is)."""
+    if file_format(path) != "h5":
+        return None
+    import h5py
+
+    with open_regular_file(model_path(path), path, "model file") as raw, h5py.File(raw, "r") as handle:
+        text = model_safety.read_attribute_text(handle, "model_config", path, "model configuration")
+    if text is None:
+        return None
+    translated, changes = legacy_config.translate(json.loads(text))
+    return json.dumps(translated) if changes else None
+
+
+def _load_translated_h5(path: str, config_text: str) -> Any:
+    """Load a Keras 2 ``.h5`` file with its translated configuration: the file is copied into
+    memory (a model file is a few MB to a few hundred), the copy's ``model_config`` is replaced,
+    and Keras's own ``.h5`` loader reads the copy in safe mode - the user's file is never written."""
+    import io
+
+    import h5py
+    from keras.src.legacy.saving import legacy_h5_format
+
+    with open_regular_file(model_path(path), path, "model file") as raw:
+        buffer = io.BytesIO(raw.read())
+    with h5py.File(buffer, "r+") as handle:
+        handle.attrs["model_config"] = config_text
+        return legacy_h5_format.load_model_from_hdf5(handle, compile=False, safe_mode=True)
 
 
 def check_model_file(path: str) -> None:
