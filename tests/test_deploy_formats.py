@@ -272,3 +272,23 @@ def test_the_writer_is_registered_with_its_sample_port() -> None:
     node_type = default_registry().get("neuroflow.learning.writer")
     assert node_type.version == 2
     assert [(p.name, p.optional) for p in node_type.inputs] == [("model", False), ("sample", True)]
+
+
+def test_the_node_footer_shows_the_size_and_agreement() -> None:
+    from neuroflow.core.events import NodeState
+    from neuroflow.gui.node_info import footer_lines
+
+    workflow = fileformat.load(FLAGSHIP)
+    item = workflow.nodes["writer"]
+    item.state = NodeState.EXECUTED
+    item.outputs = {"saved": SavedModelFile("m.tflite", "tflite", 2_234_567, "none", 0.996, 1000)}
+    assert footer_lines(item)[0] == "wrote 2.2 MB, agrees 99.6%"
+
+
+@pytest.mark.parametrize(("name", "kind"), [("m.tflite", "TensorFlow Lite model"), ("m.savedmodel", "TensorFlow SavedModel")])
+def test_the_reader_names_write_only_formats(name: str, kind: str) -> None:
+    from neuroflow.nodes.learning.reader import NetworkReaderNode
+
+    reader = NetworkReaderNode({"path": name})
+    with pytest.raises(ConfigureError, match=f"'{name}' is a {kind}: a format for deployment .* read the .keras or .h5"):
+        reader.configure({})
