@@ -292,3 +292,26 @@ def test_the_reader_names_write_only_formats(name: str, kind: str) -> None:
     reader = NetworkReaderNode({"path": name})
     with pytest.raises(ConfigureError, match=f"'{name}' is a {kind}: a format for deployment .* read the .keras or .h5"):
         reader.configure({})
+
+
+def test_half_exports_of_killed_saves_are_removed(tmp_path: Path) -> None:
+    import time
+
+    from neuroflow.training.deploy_save import remove_stale_export_folders
+
+    dead = 2**22 + 4321  # above Linux's largest pid: no such process
+
+    def folder(name: str, age: float) -> Path:
+        path = tmp_path / name
+        path.mkdir()
+        (path / "saved_model.pb").write_bytes(b"half")
+        stamp = time.time() - age
+        os.utime(path, (stamp, stamp))
+        return path
+
+    stale = folder(f".net.savedmodel.{dead}-0badf00d.tmp", 600)
+    fresh = folder(f".net.savedmodel.{dead}-12345678.tmp", 5)
+    aside = folder(f".net.savedmodel.{dead}-0badf00d.old", 600)  # maybe the only copy of the old model
+    alive = folder(f".net.savedmodel.{os.getppid()}-abcdef01.tmp", 600)
+    assert remove_stale_export_folders(tmp_path / "net.savedmodel") == [stale]
+    assert fresh.exists() and aside.exists() and alive.exists()
