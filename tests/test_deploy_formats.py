@@ -17,7 +17,7 @@ import pytest
 from neuroflow.nodes.learning.writer import NetworkWriterNode
 
 from neuroflow.core import fileformat
-from neuroflow.core.data import ImageDataset, SavedModelFile, TrainedModel
+from neuroflow.core.data import ImageDataset, TrainedModel, WrittenModel
 from neuroflow.core.errors import ConfigureError, DataError
 from neuroflow.core.events import NodeWarning
 from neuroflow.core.executor import Executor
@@ -97,7 +97,7 @@ def flagship() -> tuple[TrainedModel, ImageDataset]:
     return workflow.nodes["learner"].outputs["model"], workflow.nodes["test_norm"].outputs["data"]
 
 
-def write(trained: TrainedModel, path: Path, sample: Any = None, **settings: Any) -> tuple[SavedModelFile, list[str], str]:
+def write(trained: TrainedModel, path: Path, sample: Any = None, **settings: Any) -> tuple[WrittenModel, list[str], str]:
     """Run a Network Writer on ``trained``: what it kept, its warnings and its status line."""
     writer = NetworkWriterNode({"path": str(path), **settings})
     events: list[Any] = []
@@ -261,7 +261,7 @@ def test_the_run_report_and_summary_show_the_size(capsys: pytest.CaptureFixture[
                  "--set", "learner.epochs=1", "--set", f"writer.path={model}", "--report", str(report)])
     out, err = capsys.readouterr()
     assert code == 0, err
-    saved = json.loads(report.read_text())["saved_models"]["writer"]
+    saved = json.loads(report.read_text())["written_models"]["writer"]
     assert saved["format"] == "tflite" and saved["size"] == model.stat().st_size
     assert f"wrote {model}: {human_size(saved['size'])} (tflite)" in out
     assert f"{human_size(saved['size'])} TensorFlow Lite file" in out  # the node's status line
@@ -281,7 +281,7 @@ def test_the_node_footer_shows_the_size_and_agreement() -> None:
     workflow = fileformat.load(FLAGSHIP)
     item = workflow.nodes["writer"]
     item.state = NodeState.EXECUTED
-    item.outputs = {"saved": SavedModelFile("m.tflite", "tflite", 2_234_567, "none", 0.996, 1000)}
+    item.outputs = {"saved": WrittenModel("m.tflite", "tflite", 2_234_567, "none", 0.996, 1000)}
     assert footer_lines(item)[0] == "wrote 2.2 MB, agrees 99.6%"
 
 

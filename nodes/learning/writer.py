@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from neuroflow.core.data import ImageData, SavedModelFile, TrainedModel
+from neuroflow.core.data import ImageData, TrainedModel, WrittenModel
 from neuroflow.core.errors import ConfigureError, DataError
 from neuroflow.core.node import ExecutionContext, Node
 from neuroflow.core.ports import DatasetSpec, ModelSpec, Port, PortType, Spec
@@ -118,7 +118,7 @@ class NetworkWriterNode(Node):
         ctx.done(line)
         return {"saved": saved}
 
-    def _write_keras_or_savedmodel(self, trained: TrainedModel, path: str, fmt: str) -> SavedModelFile:
+    def _write_keras_or_savedmodel(self, trained: TrainedModel, path: str, fmt: str) -> WrittenModel:
         if fmt == "savedmodel":
             from neuroflow.training.deploy_save import save_saved_model
 
@@ -127,10 +127,10 @@ class NetworkWriterNode(Node):
             from neuroflow.training.model_files import save_model
 
             target = save_model(trained, path, fmt, overwrite=self["overwrite"])
-        return SavedModelFile(path, fmt, size_on_disk(model_path(str(target))))
+        return WrittenModel(path, fmt, size_on_disk(model_path(str(target))))
 
     def _write_tflite(self, trained: TrainedModel, path: str, sample: ImageData | None,
-                      ctx: ExecutionContext) -> SavedModelFile:
+                      ctx: ExecutionContext) -> WrittenModel:
         from neuroflow.training import tflite_check
         from neuroflow.training.deploy_save import save_tflite
 
@@ -141,14 +141,14 @@ class NetworkWriterNode(Node):
         if sample is None:
             ctx.warn("the TFLite model was not checked against the Keras model: connect sample "
                      "images (e.g. the test images) to the writer's 'sample images' input")
-            return SavedModelFile(path, "tflite", size, quantization)
+            return WrittenModel(path, "tflite", size, quantization)
         ctx.progress(None, "checking the TFLite model against the Keras model")
         x = tflite_check.sample_images(sample, trained.spec.input_shape)
         result = tflite_check.agreement(content, trained.model, x)
         if result.count and result.fraction < tflite_check.WARN_BELOW:
             ctx.warn(f"{result.text()}: below {tflite_check.WARN_BELOW:.0%}; the converted model "
                      "predicts differently - try another quantization or compare its accuracy")
-        return SavedModelFile(path, "tflite", size, quantization, result.fraction, result.count)
+        return WrittenModel(path, "tflite", size, quantization, result.fraction, result.count)
 
 
 _FORMAT_WORDS = {

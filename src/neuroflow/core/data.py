@@ -346,7 +346,7 @@ class RocCurve:
 
 
 @dataclass(frozen=True)
-class SavedModelFile:
+class WrittenModel:
     """What a Network Writer wrote: kept in its outputs for the run report and the CLI summary."""
 
     path: str
