@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from .core.block import BlockNode, layer_label
-from .core.data import ImageData, ImageFileDataset, Scores, TrainedModel
+from .core.data import ImageData, ImageFileDataset, Scores, TrainedModel, WrittenModel
 from .core.events import (
     BatchEnded,
     EpochEnded,
@@ -28,6 +28,7 @@ from .core.layer_node import LayerNode
 from .core.network import NetworkSpec, format_shape
 from .core.ports import PortType
 from .core.workflow import Workflow
+from .training.deploy_formats import human_size
 
 _BAR_WIDTH = 24
 _STATE_MARKS = {
@@ -243,6 +244,11 @@ def print_summary(workflow: Workflow, result: RunResult, stream: TextIO) -> None
             f"error rate {scores.error_rate:.4f}, Cohen's kappa {scores.cohen_kappa:.4f}\n"
             f"  {ranking_line(scores)}\n"
         )
+    for nid, saved in _outputs_of_type(workflow, WrittenModel):
+        stream.write(f"\n{workflow.nodes[nid].label} ({nid}) wrote {saved.path}: {human_size(saved.size)} ({saved.format})")
+        if saved.agreement is not None:
+            stream.write(f", TFLite top-1 agreement {saved.agreement:.1%} on {saved.agreement_count:,} images")
+        stream.write("\n")
     stream.flush()
 
 
@@ -292,6 +298,7 @@ def build_report(workflow: Workflow, result: RunResult, source: str = "") -> dic
         "datasets": _datasets(workflow),
         "training": training,
         "scores": scores,
+        "written_models": {nid: value.to_dict() for nid, value in _outputs_of_type(workflow, WrittenModel)},
     }
 
 

@@ -343,3 +343,19 @@ class RocCurve:
             # JSON has no infinity: the origin's threshold (above every score) is written as null.
             "thresholds": [round(float(v), 6) if np.isfinite(v) else None for v in self.thresholds],
         }
+
+
+@dataclass(frozen=True)
+class WrittenModel:
+    """What a Network Writer wrote: kept in its outputs for the run report and the CLI summary."""
+
+    path: str
+    format: str  # "keras", "h5", "savedmodel" or "tflite"
+    size: int  # bytes (all files of a SavedModel folder)
+    quantization: str = ""  # TFLite only: "none", "float16" or "dynamic"
+    #: TFLite only: top-1 agreement with the Keras model, and on how many images (0: not checked).
+    agreement: float | None = None
+    agreement_count: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)

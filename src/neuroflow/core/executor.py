@@ -135,7 +135,7 @@ class Executor:
             return self._fail(nid, f"{type(exc).__name__}: {reason}".rstrip(": "), result)
         item.outputs = dict(outputs)
         item.seconds = time.perf_counter() - started
-        workflow.set_state(nid, NodeState.EXECUTED)
+        workflow.set_state(nid, NodeState.EXECUTED, ctx.result)
         result.executed.append(nid)
         return True
 

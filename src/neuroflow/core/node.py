@@ -61,6 +61,9 @@ class ExecutionContext:
     node_label: str
     token: CancelToken = field(default_factory=CancelToken)
     emit: Callable[[Any], None] = lambda event: None
+    #: A one-line result the node leaves for its status line once it has executed (e.g. the
+    #: size of the file a writer wrote); set with :meth:`done`.
+    result: str = ""
 
     def progress(self, fraction: float | None, message: str = "") -> None:
         self.token.raise_if_cancelled()
@@ -71,6 +74,10 @@ class ExecutionContext:
 
     def warn(self, message: str) -> None:
         self.emit(NodeWarning(self.node_id, message))
+
+    def done(self, message: str) -> None:
+        """Say in one line what the node produced; shown beside its executed state."""
+        self.result = message
 
 
 class Node:

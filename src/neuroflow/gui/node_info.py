@@ -13,13 +13,14 @@ from functools import lru_cache
 from pathlib import PurePath
 
 from neuroflow.core.block import BlockNode
-from neuroflow.core.data import Predictions, Scores, TrainedModel
+from neuroflow.core.data import Predictions, Scores, TrainedModel, WrittenModel
 from neuroflow.core.events import NodeState
 from neuroflow.core.network import NetworkSpec, format_shape
 from neuroflow.core.node import MissingNode
 from neuroflow.core.ports import DatasetSpec, ModelSpec, PredictionsSpec, ScoresSpec
 from neuroflow.core.settings import PathSetting
 from neuroflow.core.workflow import WorkflowNode
+from neuroflow.training.deploy_formats import human_size
 
 from .theme import STATE_TEXT
 
@@ -59,6 +60,9 @@ def _result_line(item: WorkflowNode) -> str | None:
             return f"trained {epochs} epoch{'s' if epochs != 1 else ''}, {value.seconds:.0f} s"
         if isinstance(value, Predictions):
             return f"{format_count(len(value.predicted))} predictions"
+        if isinstance(value, WrittenModel):
+            agreed = f", agrees {value.agreement:.1%}" if value.agreement is not None else ""
+            return f"wrote {human_size(value.size)}{agreed}"
     return None
 
 

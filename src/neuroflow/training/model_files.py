@@ -50,6 +50,10 @@ FORMATS = ("auto", "keras", "h5")
 FORMAT_LABELS = ("from the file extension", "Keras (.keras)", "HDF5 (.h5)")
 EXTENSIONS = {".keras": "keras", ".h5": "h5", ".hdf5": "h5"}
 FILE_FILTER = "Keras models (*.keras *.h5 *.hdf5)"
+#: Written by the Network Writer for other programs, not read back: a TFLite file needs an
+#: interpreter of its own, and a SavedModel's graph holds TensorFlow operations that NeuroFlow
+#: cannot check the way it checks a Keras config (loading one via TFSMLayer had CVE-2026-1462).
+_DEPLOY_ONLY = {".tflite": "a TensorFlow Lite model", ".savedmodel": "a TensorFlow SavedModel"}
 METADATA_ENTRY = "neuroflow.json"  # inside a .keras archive
 METADATA_ATTR = "neuroflow"  # on the root group of an .h5 file
 METADATA_FORMAT = "neuroflow.model"
@@ -88,6 +92,11 @@ def file_format(path: str, requested: str = "auto") -> str:
     suffix = Path(path).suffix.lower()
     inferred = EXTENSIONS.get(suffix)
     if requested == "auto":
+        if suffix in _DEPLOY_ONLY:
+            raise ConfigureError(
+                f"'{Path(path).name}' is {_DEPLOY_ONLY[suffix]}: a format for deployment that "
+                "NeuroFlow writes but does not read back; read the .keras or .h5 file of the same model"
+            )
         if inferred is None:
             raise ConfigureError(
                 f"cannot tell the model format from the file name '{Path(path).name}'; "
