@@ -98,5 +98,9 @@ def test_worker_answers_scale_pixels_like_the_training_data(trained_flagship) ->
                            {"key": ["test_norm", "data"], "index": 3})
     heat, _, _ = explain.grad_cam(_model(trained_flagship).model, data.images[3])
     np.testing.assert_allclose(cam["heat"], heat, atol=1e-5)
+    many = inference.answer(trained_flagship, "executor", "gradcam_many",
+                            {"key": ["executor", "predictions", "dataset"], "indices": [5, 3]})
+    assert many["indices"] == [5, 3] and many["heats"].shape == (2, 28, 28)
+    np.testing.assert_allclose(many["heats"][1], heat, atol=1e-5)  # a batch gives each image's own map
     with pytest.raises(LookupError, match="no results"):
         inference.answer(trained_flagship, "scorer", "predict", {"images": raw})

@@ -120,3 +120,20 @@ def test_pasted_image_is_predicted(panel, qtbot):
         panel.paste()
     assert panel.source_combo.currentData() == "image"
     QApplication.clipboard().clear()
+
+
+def test_executor_gallery_lays_grad_cam_over_the_thumbnails(flagship, run, qtbot):
+    run(["executor"])
+    view = flagship.open_view("executor")
+    assert view is not None
+    panel, model = view.panel, view.panel.gallery.model
+    first = model.dataset_index(0)  # the most confident mistake comes first
+    plain = model.pixmap(first).toImage()
+    panel.heat_check.setChecked(True)
+    model.pixmap(first)  # painting a card asks for its map
+    qtbot.waitUntil(lambda: panel.heat_maps.get(first) is not None, timeout=WAIT)
+    assert panel.heat_maps.get(first).shape == (28, 28)
+    heated = model.pixmap(first).toImage()
+    assert heated.size() == plain.size() and heated != plain
+    panel.heat_check.setChecked(False)
+    assert model.pixmap(first).toImage() == plain

@@ -92,8 +92,8 @@ def answer(workflow: Any, node_id: str, what: str, payload: Mapping[str, Any]) -
     if what == "predict":
         images = to_model_range(np.asarray(payload["images"]), value_range).reshape(-1, *input_shape)
         return {"probabilities": _probabilities(model(images, training=False))}
-    image = _image(workflow, payload, value_range, input_shape)
     if what == "gradcam":
+        image = _image(workflow, payload, value_range, input_shape)
         heat, index, layer = explain.grad_cam(model, image, payload.get("layer"))
         probabilities = _probabilities(model(image[None], training=False))[0]
         return {"heat": heat, "class_index": index, "layer": layer, "probabilities": probabilities,
@@ -104,6 +104,7 @@ def answer(workflow: Any, node_id: str, what: str, payload: Mapping[str, Any]) -
                            for i in indices])
         return {"indices": indices, "heats": explain.grad_cams(model, images, payload.get("layer"))[0]}
     if what == "activations":
+        image = _image(workflow, payload, value_range, input_shape)
         layer = payload.get("layer") or explain.default_layer(model)
         return {"maps": explain.activations(model, image, layer), "layer": layer}
     raise ValueError(f"unknown inference request '{what}'")

@@ -83,7 +83,7 @@ def open_result_view(
         if predictions is None:
             return None
         subtitle = f"Predictions for {len(predictions.predicted):,} images · misclassified first"
-        return ResultWindow(title, subtitle, PredictionsPanel(predictions), parent)
+        return ResultWindow(title, subtitle, PredictionsPanel(predictions, node_id=item.id), parent)
     trained = _first(outputs, TrainedModel)
     if trained is not None:
         subtitle = f"Trained model · {len(trained.class_names)} classes: " + ", ".join(

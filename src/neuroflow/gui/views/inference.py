@@ -85,6 +85,7 @@ class InferencePanel(QWidget):
         self.current: np.ndarray | None = None  # the picture at the model's size, uint8 (H, W, C)
         self.heat: np.ndarray | None = None
         self.files: list[str] = []
+        self._note = ""  # how pictures are prepared for the model, once it has described itself
         height, width = self.input_shape[:2]
         channels = self.input_shape[2] if len(self.input_shape) > 2 else 1
         self.can_draw = channels == 1 and height == width and height <= 64
@@ -162,6 +163,7 @@ class InferencePanel(QWidget):
         self.file_combo.currentIndexChanged.connect(self._file_chosen)
         under.addWidget(self.file_combo, 1)
         box.addLayout(under)
+        box.addStretch(1)  # the Clear button stays under the pad
         return card
 
     def _explain_card(self) -> QFrame:
@@ -189,15 +191,23 @@ class InferencePanel(QWidget):
         self.cam_layer = QComboBox()
         self.cam_layer.setToolTip("The layer whose feature maps Grad-CAM weighs (the last convolution by default)")
         self.cam_layer.currentIndexChanged.connect(self._explain)
+        self.cam_layer.setMinimumContentsLength(12)
+        self.cam_layer.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         controls.addWidget(self.cam_layer, 1)
         controls.addWidget(QLabel("Opacity"))
         self.opacity = QSlider(Qt.Orientation.Horizontal)
         self.opacity.setRange(0, 100)
         self.opacity.setValue(55)
-        self.opacity.setFixedWidth(90)
+        self.opacity.setFixedWidth(80)
+        self.opacity.setToolTip("Opacity of the heat map over the picture")
         self.opacity.valueChanged.connect(self._show_picture)
         controls.addWidget(self.opacity)
         box.addLayout(controls)
+        self.cam_note = QLabel("")
+        self.cam_note.setStyleSheet(muted_style(9))
+        self.cam_note.setWordWrap(True)
+        box.addWidget(self.cam_note)
+        box.addStretch(1)  # the picture sits under the heading, as the pad does beside it
         return card
 
     def _maps_card(self) -> QFrame:
@@ -211,7 +221,7 @@ class InferencePanel(QWidget):
         head.addStretch(1)
         head.addWidget(QLabel("Layer"))
         self.maps_layer = QComboBox()
-        self.maps_layer.setMinimumWidth(160)
+        self.maps_layer.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)  # whole layer names
         self.maps_layer.currentIndexChanged.connect(self.show_maps)
         head.addWidget(self.maps_layer)
         self.maps_button = QPushButton("Show maps")
@@ -265,7 +275,7 @@ class InferencePanel(QWidget):
         """Take image files (a folder stands for its images); returns how many were taken."""
         files = image_files(paths)
         if not files:
-            self.status.setText("No image files there (PNG, JPEG, BMP, GIF, WebP, TIFF)")
+            self._say("No image files there (PNG, JPEG, BMP, GIF, WebP, TIFF)", problem=True)
             return 0
         self.files = files
         self.file_combo.blockSignals(True)
@@ -291,7 +301,7 @@ class InferencePanel(QWidget):
             return
         image = read_image(path)
         if image.isNull():
-            self.status.setText(f"Cannot read {path}")
+            self._say(f"Cannot read {path}", problem=True)
             return
         self.take_image(image)
 
@@ -309,7 +319,7 @@ class InferencePanel(QWidget):
         elif data is not None and data.hasUrls():
             self.open_files([url.toLocalFile() for url in data.urls() if url.isLocalFile()])
         else:
-            self.status.setText("The clipboard holds no image")
+            self._say("The clipboard holds no image", problem=True)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt API)
         if event.mimeData().hasUrls() or event.mimeData().hasImage():
@@ -327,7 +337,7 @@ class InferencePanel(QWidget):
     def set_input(self, pixels: np.ndarray) -> None:
         """The picture at the model's size (uint8 H, W, C): predict it, explain it, show its maps."""
         self.current = np.ascontiguousarray(pixels, dtype=np.uint8)
-        self.status.setText("")
+        self._say(self._note)
         self.questions.ask("predict", "predict", {"images": self.current[None]})
         self._show_picture()
         self._explain()
@@ -336,6 +346,7 @@ class InferencePanel(QWidget):
 
     def _explain(self) -> None:
         if self.current is None or not self.cam_check.isChecked():
+            self.cam_note.setText("")
             self._show_picture()
             return
         self.questions.ask("gradcam", "gradcam", {"image": self.current, "layer": self.cam_layer.currentData()})
@@ -355,19 +366,28 @@ class InferencePanel(QWidget):
             probabilities = np.asarray(answer["probabilities"])[0]
             self.chart.show_probabilities(probabilities, self.class_names)
             best = int(np.argmax(probabilities))
-            name = self.class_names[best] if best < len(self.class_names) else str(best)
-            self.answer_label.setText(f"{name} · {probabilities[best]:.1%}")
+            self.answer_label.setText(f"{self._name(best)} · {probabilities[best]:.1%}")
             self.predicted.emit(probabilities)
         elif topic == "gradcam":
             self.heat = np.asarray(answer["heat"])
+            empty = not self.heat.any()
+            self.cam_note.setText(f"Nothing in {answer['layer']} speaks for this class: try another layer"
+                                  if empty else f"Evidence for '{self._name(int(answer['class_index']))}' "
+                                  f"at {answer['layer']}: red is strongest")
             self._show_picture()
             self.explained.emit(self.heat)
         elif topic == "activations":
             self._show_maps(np.asarray(answer["maps"]), str(answer["layer"]))
 
+    def _name(self, index: int) -> str:
+        return self.class_names[index] if 0 <= index < len(self.class_names) else str(index)
+
     def _failed(self, topic: str, message: str) -> None:
-        self.status.setText(f"The model could not answer ({topic}): {message}")
-        self.status.setStyleSheet(f"color: {WRONG_COLOR}; font-size: 9pt;")
+        self._say(f"The model could not answer ({topic}): {message}", problem=True)
+
+    def _say(self, text: str, problem: bool = False) -> None:
+        self.status.setText(text)
+        self.status.setStyleSheet(f"color: {WRONG_COLOR}; font-size: 9pt;" if problem else muted_style(9))
 
     def _described(self, answer: dict[str, Any]) -> None:
         for combo in (self.cam_layer, self.maps_layer):
@@ -388,8 +408,9 @@ class InferencePanel(QWidget):
             self.maps_button.setEnabled(False)
             self.maps_info.setText("This model has no convolution: nothing to show as maps")
         low, high = answer.get("value_range", (0, 255))
-        self.status.setText(f"Pictures are resized to {self.input_shape[1]}x{self.input_shape[0]} and scaled to "
-                            f"{low:g}..{high:g}, as the training images were")
+        self._note = (f"Pictures are resized to {self.input_shape[1]}x{self.input_shape[0]} and scaled to "
+                      f"{low:g}..{high:g}, as the training images were")
+        self._say(self._note)
 
     # -- showing ----------------------------------------------------------------------------
     def _show_picture(self) -> None:
