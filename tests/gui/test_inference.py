@@ -116,8 +116,9 @@ def test_pasted_image_is_predicted(panel, qtbot):
     pixels = np.zeros((40, 40, 1), np.uint8)
     pixels[5:35, 18:23] = 255
     QApplication.clipboard().setImage(QImage(from_array(pixels)))
+    panel.pad.setFocus()
     with qtbot.waitSignal(panel.predicted, timeout=WAIT):
-        panel.paste()
+        qtbot.keyClick(panel.pad, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)  # not the canvas's Paste
     assert panel.source_combo.currentData() == "image"
     QApplication.clipboard().clear()
 

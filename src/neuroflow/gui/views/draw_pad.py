@@ -23,6 +23,7 @@ class DrawPad(QWidget):
         self.canvas.fill(0)
         self._last: QPointF | None = None
         self.setCursor(Qt.CursorShape.CrossCursor)
+        self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         self.setFixedSize(QSize(CANVAS, CANVAS))
         self.setToolTip("Draw a digit with the mouse: white on black, as in MNIST")

@@ -14,15 +14,15 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QDragEnterEvent,
     QDropEvent,
     QGuiApplication,
     QImage,
+    QKeyEvent,
     QKeySequence,
     QPixmap,
-    QShortcut,
 )
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -95,9 +95,7 @@ class InferencePanel(QWidget):
         self._draw_timer.timeout.connect(self._take_drawing)
         self._build()
         self.setAcceptDrops(True)
-        paste = QShortcut(QKeySequence(QKeySequence.StandardKey.Paste), self)
-        paste.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        paste.activated.connect(self.paste)
+        self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)  # a click on the panel makes Ctrl+V paste here
         self.questions.ask("describe", "describe")
 
     # -- building ---------------------------------------------------------------------------
@@ -320,6 +318,21 @@ class InferencePanel(QWidget):
             self.open_files([url.toLocalFile() for url in data.urls() if url.isLocalFile()])
         else:
             self._say("The clipboard holds no image", problem=True)
+
+    def event(self, event: QEvent) -> bool:
+        # Ctrl+V inside the panel pastes a picture here, not nodes on the canvas: claiming the
+        # shortcut keeps the editor's Paste action from taking the key press.
+        if event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent) \
+                and event.matches(QKeySequence.StandardKey.Paste):
+            event.accept()
+            return True
+        return super().event(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt API)
+        if event.matches(QKeySequence.StandardKey.Paste):
+            self.paste()
+            return
+        super().keyPressEvent(event)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt API)
         if event.mimeData().hasUrls() or event.mimeData().hasImage():
