@@ -136,5 +136,10 @@ def test_executor_gallery_lays_grad_cam_over_the_thumbnails(flagship, run, qtbot
     assert panel.heat_maps.get(first).shape == (28, 28)
     heated = model.pixmap(first).toImage()
     assert heated.size() == plain.size() and heated != plain
+    enlarged = panel.enlarge(first)  # what a double-click shows: the image large, its map over it
+    assert enlarged.heat is not None and enlarged.picture.pixmap().width() == 336
     panel.heat_check.setChecked(False)
     assert model.pixmap(first).toImage() == plain
+    assert panel.enlarge(first).heat is None
+    panel.gallery.view.doubleClicked.emit(model.index(0))
+    assert panel.enlarged.index == first

@@ -2,7 +2,8 @@
 
 Misclassified images come first and are framed in red, so the interesting cases are on the
 first screen; filters narrow to mistakes, correct ones or one true class. A Grad-CAM toggle lays
-each image's heat map over its thumbnail (what the model looked at, mistakes first).
+each image's heat map over its thumbnail (what the model looked at, mistakes first); a
+double-click enlarges an image, with its heat map when they are shown.
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ import numpy as np
 from PySide6.QtCore import QSize
 from PySide6.QtWidgets import QCheckBox, QVBoxLayout, QWidget
 
-from neuroflow.core.data import Predictions
+from neuroflow.core.data import ImageDataset, Predictions
 
-from .gallery import ImageGallery
+from .enlarged import EnlargedImage
+from .gallery import INDEX_ROLE, ImageGallery
 from .gallery_heat import HeatMaps
 from .palette import CORRECT_COLOR, TEXT_COLOR, WRONG_COLOR
 from .window import CardGrid, StatCard
@@ -49,6 +51,18 @@ class PredictionsPanel(QWidget):
             self.heat_check.toggled.connect(self.show_heat_maps)
             self.gallery.filter_bar.layout().insertWidget(0, self.heat_check)
             self._node_id, self._key = node_id, tuple(key)
+        self.enlarged: EnlargedImage | None = None
+        if isinstance(predictions.dataset, ImageDataset):
+            self.gallery.view.doubleClicked.connect(lambda index: self.enlarge(int(index.data(INDEX_ROLE))))
+            self.gallery.view.setToolTip("Double-click an image to enlarge it")
+
+    def enlarge(self, index: int) -> EnlargedImage:
+        """Show dataset image ``index`` enlarged (with its heat map when they are shown)."""
+        first, second = self.gallery.model.caption(index)
+        shown = self.gallery.model.heat_maps
+        self.enlarged = EnlargedImage(self.predictions.dataset, index, f"{first} · {second}", shown, self)
+        self.enlarged.show()
+        return self.enlarged
 
     def show_heat_maps(self, shown: bool) -> None:
         """Overlay Grad-CAM maps on the thumbnails (computed in the background as they show)."""
