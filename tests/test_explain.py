@@ -104,3 +104,23 @@ def test_worker_answers_scale_pixels_like_the_training_data(trained_flagship) ->
     np.testing.assert_allclose(many["heats"][1], heat, atol=1e-5)  # a batch gives each image's own map
     with pytest.raises(LookupError, match="no results"):
         inference.answer(trained_flagship, "scorer", "predict", {"images": raw})
+
+
+def test_a_read_model_is_fed_like_the_images_an_executor_gives_it(trained_flagship) -> None:
+    """Runs last: it adds nodes to the module's workflow."""
+    workflow = trained_flagship
+    assert not Executor(workflow).run(targets=["writer"]).failed
+    path = workflow.nodes["writer"].node["path"]
+    workflow.add_node("neuroflow.learning.reader", node_id="read", settings={"path": path})
+    assert not Executor(workflow).run(targets=["read"]).failed
+    # alone, nothing says what the read model was trained on: the common 0..1
+    assert inference.answer(workflow, "read", "describe", {})["value_range"] == inference.DEFAULT_RANGE
+    workflow.add_node("neuroflow.learning.executor", node_id="read_executor")
+    workflow.connect("read", "model", "read_executor", "model")
+    workflow.connect("test_reader", "data", "read_executor", "images")  # raw 0..255 pixels this time
+    assert not Executor(workflow).run(targets=["read_executor"]).failed
+    assert inference.answer(workflow, "read", "describe", {})["value_range"] == (0.0, 255.0)
+    raw = np.asarray(workflow.nodes["test_reader"].outputs["data"].images[:4])
+    answered = inference.answer(workflow, "read", "predict", {"images": raw})["probabilities"]
+    direct = np.asarray(workflow.nodes["read"].outputs["model"].model(raw.astype(np.float32), training=False))
+    np.testing.assert_allclose(answered, direct, atol=2e-3)
