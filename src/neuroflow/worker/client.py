@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 
 #: Seconds to wait for an answer to a request (images for a view).
 REQUEST_TIMEOUT = 10.0
+#: Seconds a model question may take (the first Grad-CAM traces the model's gradient).
+INFER_TIMEOUT = 60.0
 #: Seconds a new worker may take to connect before it counts as failed to start.
 CONNECT_TIMEOUT = 60.0
 #: The environment variable that carries the connection key to the worker (not its argv,
@@ -130,9 +132,19 @@ class WorkerClient:
             raise LookupError(reply)
         return np.asarray(reply)
 
+    def infer(self, node_id: str, what: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """Ask the model behind ``node_id`` (see :mod:`.inference`); blocks: call it off the GUI thread."""
+        reply = self.request("infer", node_id, what, payload, timeout=INFER_TIMEOUT)
+        if isinstance(reply, str):
+            raise LookupError(reply)
+        return reply
+
     def install_as_image_source(self) -> None:
-        """Make :class:`RemoteArray` stand-ins fetch their pixels from this worker."""
+        """Make :class:`RemoteArray` stand-ins fetch their pixels, and views ask the model, here."""
+        from . import inference
+
         RemoteArray.fetch = self.fetch_images
+        inference.ask = self.infer
 
     def _read(self) -> None:
         try:
@@ -159,7 +171,7 @@ class WorkerClient:
             except Exception:  # an undecodable message: a bug, never a reason to stop reading
                 log.exception("unreadable message from the execution process")
                 continue
-            if message[0] == "images":
+            if message[0] in ("images", "infer"):
                 waiting_reply = self._pending.get(message[1])
                 if waiting_reply is not None:
                     waiting_reply[1].append(message[2])

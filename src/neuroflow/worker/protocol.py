@@ -12,12 +12,13 @@ a file). From the editor:
 * ``("cancel",)``, ``("stop",)`` - abort the run, or end training keeping the model;
 * ``("forget", node_ids)`` - drop those nodes' results (a reset in the editor);
 * ``("images", request, key, indices)`` - pixels of an in-memory dataset, for a view;
+* ``("infer", request, node_id, what, payload)`` - ask a trained model (:mod:`.inference`);
 * ``("shutdown",)``.
 
 From the worker: ``("ready",)`` once it listens; ``("state", event, outputs, seconds)`` for every
 node state change, with the node's light outputs when it has just executed; ``("event", event)``
 for every other core event; ``("finished", request, result, error)`` at the end of a run;
-``("images", request, array_or_error)``.
+``("images", request, array_or_error)``; ``("infer", request, answer_or_error)`` (see :mod:`.inference`).
 
 A node keeps its cached results across runs only while its *fingerprint* - its type, version,
 settings and the fingerprints of everything upstream, and the workflow's folder (relative paths)

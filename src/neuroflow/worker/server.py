@@ -46,6 +46,7 @@ class Server:
         self._run_thread: threading.Thread | None = None
         #: Set when the run thread has sent its "finished" and only has to return.
         self._run_ending = threading.Event()
+        self._infer_lock = threading.Lock()
 
     # -- the pipe ---------------------------------------------------------------------------
     def send(self, message: tuple[Any, ...]) -> None:
@@ -119,6 +120,21 @@ class Server:
             self.send(("images", request, resolve_images(outputs_of, key, indices)))
         except Exception as exc:
             self.send(("images", request, f"{type(exc).__name__}: {exc}"))
+
+    def on_infer(self, request: int, node_id: str, what: str, payload: dict[str, Any]) -> None:
+        """Predictions, Grad-CAM or activations (see :mod:`.inference`), on a thread of their own
+        so the pipe stays free for cancels and images; one at a time, as TensorFlow likes."""
+        def work() -> None:
+            from .inference import answer
+
+            with self._infer_lock:
+                try:
+                    reply: Any = answer(self.workflow, node_id, what, payload)
+                except Exception as exc:
+                    reply = f"{type(exc).__name__}: {exc}"
+            self.send(("infer", request, reply))
+
+        threading.Thread(target=work, name="neuroflow-infer", daemon=True).start()
 
     # -- running ----------------------------------------------------------------------------
     def _run(self, request: int, data: dict[str, Any], folder: str | None, executed: set[str],

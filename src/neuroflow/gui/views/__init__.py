@@ -2,7 +2,7 @@
 
 ``open_result_view(item, parent, workflow)`` picks the view for an executed workflow node:
 Scorer (confusion matrix and scores), Network Executor (prediction gallery), Network Learner
-(training curves and summary), and any node with image-dataset outputs (samples and class
+(training curves and summary, and trying the model), and any node with image-dataset outputs (samples and class
 counts). It returns the window, not yet shown, or ``None`` when the node has nothing to show.
 """
 
@@ -17,7 +17,7 @@ from neuroflow.core.events import NodeState
 
 from .dataset import DatasetsPanel
 from .images import to_pixmap, to_qimage, to_uint8
-from .learner import LearnerPanel
+from .model_panel import ModelPanel
 from .predictions import PredictionsPanel
 from .scorer import ScoresPanel
 from .window import ResultWindow
@@ -83,7 +83,7 @@ def open_result_view(
         if predictions is None:
             return None
         subtitle = f"Predictions for {len(predictions.predicted):,} images · misclassified first"
-        return ResultWindow(title, subtitle, PredictionsPanel(predictions), parent)
+        return ResultWindow(title, subtitle, PredictionsPanel(predictions, node_id=item.id), parent)
     trained = _first(outputs, TrainedModel)
     if trained is not None:
         subtitle = f"Trained model · {len(trained.class_names)} classes: " + ", ".join(
@@ -91,7 +91,7 @@ def open_result_view(
         )
         if len(trained.class_names) > 12:
             subtitle += ", …"
-        return ResultWindow(title, subtitle, LearnerPanel(trained), parent)
+        return ResultWindow(title, subtitle, ModelPanel(item.id, trained), parent)
     datasets = {
         _port_title(item, port): value for port, value in outputs.items() if isinstance(value, ImageData)
     }

@@ -35,10 +35,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from neuroflow.core.data import ImageData, ImageFileDataset, Predictions
+from neuroflow.core.data import ImageData, ImageDataset, ImageFileDataset, Predictions
 
 from ..monitor_charts import ElidedLabel
-from .images import dataset_thumbnail, thumbnail_size
+from .images import dataset_thumbnail, thumbnail_size, to_pixmap, to_uint8
 from .palette import (
     CHART_BACKGROUND,
     CORRECT_COLOR,
@@ -82,6 +82,25 @@ class GalleryModel(QAbstractListModel):
         self.order = np.arange(0, dtype=int)
         self._pixmaps: OrderedDict[int, QPixmap] = OrderedDict()
         self._confidence = None if predictions is None else predictions.confidence
+        #: Grad-CAM maps to lay over the thumbnails (see :mod:`.gallery_heat`), when shown.
+        self.heat_maps: Any = None
+
+    def show_heat_maps(self, heat_maps: Any) -> None:
+        """Lay ``heat_maps`` (a :class:`~.gallery_heat.HeatMaps`, or ``None``) over the thumbnails."""
+        self.heat_maps = heat_maps
+        self._pixmaps.clear()
+        if heat_maps is not None:
+            heat_maps.ready.connect(self._heat_ready)
+        self._repaint_all()
+
+    def _heat_ready(self, indices: list[int]) -> None:
+        for i in indices:
+            self._pixmaps.pop(i, None)
+        self._repaint_all()
+
+    def _repaint_all(self) -> None:
+        if self.order.size:
+            self.dataChanged.emit(self.index(0), self.index(int(self.order.size) - 1))
 
     def set_order(self, order: np.ndarray) -> None:
         self.beginResetModel()
@@ -112,7 +131,16 @@ class GalleryModel(QAbstractListModel):
         if cached is not None:
             self._pixmaps.move_to_end(i)
             return cached
-        pixmap = dataset_thumbnail(self.dataset, i)
+        heat = self.heat_maps.get(i) if self.heat_maps is not None else None
+        if heat is not None and isinstance(self.dataset, ImageDataset):
+            from .model_input import heat_overlay
+
+            base = to_uint8(np.asarray(self.dataset.images[i]), self.dataset.value_range)
+            pixmap = to_pixmap(heat_overlay(base, heat, 0.6))
+        else:
+            pixmap = dataset_thumbnail(self.dataset, i)
+            if self.heat_maps is not None:
+                return pixmap  # its map is on the way: keep the plain one out of the cache
         self._pixmaps[i] = pixmap
         if len(self._pixmaps) > PIXMAP_CACHE_SIZE:
             self._pixmaps.popitem(last=False)
