@@ -297,7 +297,7 @@ def test_the_reader_names_write_only_formats(name: str, kind: str) -> None:
 def test_half_exports_of_killed_saves_are_removed(tmp_path: Path) -> None:
     import time
 
-    from neuroflow.training.deploy_save import remove_stale_export_folders
+    from neuroflow.core.atomic import remove_stale_temporaries
 
     dead = 2**22 + 4321  # above Linux's largest pid: no such process
 
@@ -313,5 +313,5 @@ def test_half_exports_of_killed_saves_are_removed(tmp_path: Path) -> None:
     fresh = folder(f".net.savedmodel.{dead}-12345678.tmp", 5)
     aside = folder(f".net.savedmodel.{dead}-0badf00d.old", 600)  # maybe the only copy of the old model
     alive = folder(f".net.savedmodel.{os.getppid()}-abcdef01.tmp", 600)
-    assert remove_stale_export_folders(tmp_path / "net.savedmodel") == [stale]
+    assert remove_stale_temporaries(tmp_path / "net.savedmodel", folders=True) == [stale]
     assert fresh.exists() and aside.exists() and alive.exists()

@@ -20,6 +20,7 @@ from __future__ import annotations
 import errno
 import os
 import secrets
+import shutil
 import stat
 import time
 from collections.abc import Callable
@@ -77,7 +78,7 @@ def write_atomically(
     if existing is not None and stat.S_ISDIR(existing.st_mode):
         raise NeuroFlowError(f"cannot save {shown}: that is a folder")
     remove_stale_temporaries(target, suffix)
-    temp = folder / f"{_temp_prefix(target)}{os.getpid()}-{secrets.token_hex(4)}.tmp{suffix}"
+    temp = temporary_name(folder / target.name, suffix)
     try:
         write(temp)
         if existing is not None:
@@ -93,8 +94,15 @@ def write_atomically(
     return target
 
 
-def remove_stale_temporaries(target: Path, suffix: str = "") -> list[Path]:
-    """Delete the temporary files of ``target`` that a killed save left behind; returns them."""
+def temporary_name(target: Path, suffix: str = "") -> Path:
+    """A hidden sibling of ``target`` to write into before the rename: ``.NAME.<pid>-<random>.tmp``
+    (the process id lets a later save tell a killed save's leftovers from a running one's)."""
+    return target.parent / f"{_temp_prefix(target)}{os.getpid()}-{secrets.token_hex(4)}.tmp{suffix}"
+
+
+def remove_stale_temporaries(target: Path, suffix: str = "", *, folders: bool = False) -> list[Path]:
+    """Delete the temporary files of ``target`` that a killed save left behind; returns them.
+    ``folders``: the temporary folders of a save that writes a folder (a SavedModel) instead."""
     removed: list[Path] = []
     prefix = _temp_prefix(target)
     ending = f".tmp{suffix}"
@@ -114,12 +122,16 @@ def remove_stale_temporaries(target: Path, suffix: str = "") -> list[Path]:
             info = entry.stat(follow_symlinks=False)
         except OSError:
             continue
-        if not stat.S_ISREG(info.st_mode) or now - info.st_mtime < STALE_AFTER:
+        right_kind = stat.S_ISDIR(info.st_mode) if folders else stat.S_ISREG(info.st_mode)
+        if not right_kind or now - info.st_mtime < STALE_AFTER:
             continue
         if _process_alive(token.partition("-")[0]):
             continue  # another save of the same file, still at work
         path = Path(entry.path)
-        if _remove(path):
+        if folders:
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+        elif _remove(path):
             removed.append(path)
     return removed
 

@@ -20,16 +20,18 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import shutil
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from neuroflow.core.atomic import STALE_AFTER, describe_os_error, write_atomically
-from neuroflow.core.atomic import _process_alive as process_alive
+from neuroflow.core.atomic import (
+    describe_os_error,
+    remove_stale_temporaries,
+    temporary_name,
+    write_atomically,
+)
 from neuroflow.core.data import TrainedModel
 from neuroflow.core.errors import DataError, NeuroFlowError
 
@@ -84,10 +86,9 @@ def save_saved_model(trained: TrainedModel, path: str, *, overwrite: bool) -> Pa
 
 def _replace_folder(target: Path, write: Callable[[Path], None]) -> None:
     """Let ``write`` fill a hidden sibling folder, then swap it in for ``target``."""
-    remove_stale_export_folders(target)
-    stem = f".{target.name}.{os.getpid()}-{secrets.token_hex(4)}"
-    temp = target.parent / f"{stem}.tmp"
-    aside = target.parent / f"{stem}.old"
+    remove_stale_temporaries(target, folders=True)
+    temp = temporary_name(target)
+    aside = temp.with_name(temp.name.removesuffix(".tmp") + ".old")
     moved_aside = False
     try:
         write(temp)
@@ -109,34 +110,6 @@ def _replace_folder(target: Path, write: Callable[[Path], None]) -> None:
             shutil.rmtree(aside, ignore_errors=True)
         else:
             aside.unlink(missing_ok=True)
-
-
-def remove_stale_export_folders(target: Path) -> list[Path]:
-    """Delete half-exported ``.NAME.<pid>-<random>.tmp`` folders of ``target`` that a killed save
-    left behind (older than a minute, their process gone); returns them. A ``.old`` folder is
-    never deleted here: a save killed between its two renames leaves the previous model there."""
-    removed: list[Path] = []
-    prefix = f".{target.name}."
-    now = time.time()
-    try:
-        entries = list(os.scandir(target.parent))
-    except OSError:
-        return removed
-    for entry in entries:
-        name = entry.name
-        if not (name.startswith(prefix) and name.endswith(".tmp")):
-            continue
-        token = name[len(prefix):-len(".tmp")]
-        try:
-            if not entry.is_dir(follow_symlinks=False) or now - entry.stat().st_mtime < STALE_AFTER:
-                continue
-        except OSError:
-            continue
-        if "." in token or process_alive(token.partition("-")[0]):
-            continue
-        shutil.rmtree(entry.path, ignore_errors=True)
-        removed.append(Path(entry.path))
-    return removed
 
 
 def tflite_bytes(model: Any, quantization: str = "none") -> bytes:
