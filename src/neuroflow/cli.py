@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from .codegen.command import add_parser as add_export_parser
 from .core.errors import NeuroFlowError, SettingError
 from .core.settings import PathSetting
 from .core.workflow import Workflow
@@ -94,10 +95,11 @@ def _parser() -> argparse.ArgumentParser:
 
     add_runs_parser(commands)
     add_sweep_parser(commands)
+    add_export_parser(commands)
     return parser
 
 
-_COMMANDS = ("run", "validate", "nodes", "devices", "runs", "sweep")
+_COMMANDS = ("run", "validate", "nodes", "devices", "runs", "sweep", "export")
 
 
 def _load(path: str, overrides: list[str]) -> Workflow:
