@@ -37,7 +37,8 @@ def learner(export: Export, item: WorkflowNode) -> None:
         found = owners.get(getattr(desc, "id", ""))
         return title(found) if found is not None else f"layer '{getattr(desc, 'label', '')}'"
 
-    text = build_model_text(network, training.value_range, owner=owner,
+    labels = {nid: other.label for nid, other in owners.items()}
+    text = build_model_text(network, training.value_range, owner=owner, labels=labels,
                             output_dtype=None if precision == "float32" else "float32")
     export.definitions += text.helpers
     export.definitions.append("def build_model(pretrained_weights=True):")

@@ -69,17 +69,25 @@ def call(function: str, positional: list[str], keywords: list[tuple[str, object]
 
 
 def build_model_text(spec: NetworkSpec, value_range: ValueRange, *, owner: Callable[[LayerDesc], str],
-                     output_dtype: str | None = None) -> ModelText:
+                     labels: dict[str, str] | None = None, output_dtype: str | None = None) -> ModelText:
     """``build_model()`` for ``spec`` fed images in ``value_range``; ``owner(desc)`` names the
-    node a layer comes from, for the message when it cannot be exported."""
+    node a layer comes from, for the message when it cannot be exported; ``labels`` are the
+    labels of the nodes by layer id (else the layer's own label shows)."""
+    labels = labels or {}
     text = ModelText()
     body = text.lines
     inputs = []
+    block = ""
     for layer in spec.layers:
         name = variable(layer.id)
+        prefix = layer.id.rpartition(".")[0]  # layers of a block: "<block id>.<inner id>"
+        if prefix and prefix != block:
+            body.append(f"    # block {labels.get(prefix, prefix)}")
+        block = prefix
         args = [variable(source) for source in layer.inputs]
         shape = "(" + ", ".join(str(d) for d in layer.output_shape) + ")"
-        comment = f"  # {layer.label or layer.class_name}: {shape}, {layer.params:,} parameters"
+        label = labels.get(layer.id) or layer.label or layer.class_name
+        comment = f"  # {label}: {shape}, {layer.params:,} parameters"
         if layer.class_name == "InputLayer":
             shape = tuple(dict(layer.config)["shape"])
             body.append(f"    {name} = keras.Input(shape={shape!r}, name={layer.keras_name!r}){comment}")

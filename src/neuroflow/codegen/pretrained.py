@@ -13,7 +13,7 @@ from neuroflow.core.errors import NeuroFlowError
 from neuroflow.core.network import LayerDesc, NetworkSpec, ValueRange
 from neuroflow.training.backbones import FROM_SCRATCH_MOMENTUM, architecture, preprocess_map
 
-from .network import ModelText, layer_emitter, variable
+from .network import ModelText, call, layer_emitter, variable
 
 
 @layer_emitter("neuroflow.training.backbones:build_backbone")
@@ -36,7 +36,7 @@ def pretrained(desc: LayerDesc, spec: NetworkSpec, args: list[str], value_range:
         f'    """{arch.name} from Keras Applications without its classifier ({config["weights"]} weights, '
         f'{config["trainable"]})."""',
         f"    app = keras.applications.{arch.name}(",
-        f"        include_top=False, weights={weights} if pretrained_weights else None, "
+        f"        include_top=False, weights={weights if weights == 'None' else weights + ' if pretrained_weights else None'}, "
         f"input_shape=({height}, {width}, 3){options})",
     ]
     if config["weights"] == "none":
@@ -60,7 +60,9 @@ def pretrained(desc: LayerDesc, spec: NetworkSpec, args: list[str], value_range:
     if channels == 1:
         lines.append("    x = layers.Concatenate(name='gray_to_rgb')([x, x, x])")
     if arch.preprocessing != "caffe":
-        lines.append(f"    x = layers.Rescaling(scale={list(scales)!r}, offset={list(offsets)!r}, name='preprocess')(x)")
+        rescaling = call("layers.Rescaling", [], [("scale", list(scales)), ("offset", list(offsets)),
+                                                  ("name", "preprocess")], "    ")
+        lines.append(f"    x = {rescaling}(x)")
     else:  # caffe style also turns RGB into BGR: a frozen 1x1 convolution with a permutation kernel
         lines += ["    kernel = np.zeros((1, 1, 3, 3), dtype='float32')",
                   f"    for out, scale in enumerate({list(scales)!r}):",

@@ -29,6 +29,9 @@ def export_script(workflow: Workflow, source: str, now: datetime.datetime | None
     for module in _EMITTER_MODULES:
         importlib.import_module(f"{__package__}.{module}")
     workflow.configure()
+    problem = workflow.first_problem()
+    if problem:  # what 'neuroflow run' would stop at, the script could not do either
+        raise NeuroFlowError(f"cannot export: {problem}")
     export = Export(workflow)
     order = workflow.topological_order()
     for node_id in order:
