@@ -211,3 +211,43 @@ def test_an_unsupported_node_is_named_in_one_line(tmp_path: Path) -> None:
     assert done.stderr == ("neuroflow: error: cannot export 'Invert colours' (Invert): node type acme.data.invert "
                            "has no Python emitter\n")
     assert not out.exists()
+
+
+@pytest.fixture(scope="module")
+def digit_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """300 grayscale digit JPEGs of 32x32 in class folders, with labels.csv listing them."""
+    from neuroflow.datasets.image_folder_export import export_image_folder
+
+    folder = tmp_path_factory.mktemp("digits") / "digits"
+    export_image_folder(folder, dataset="digits", size=32, color="grayscale", per_class=30, write_csv=True)
+    return folder
+
+
+@pytest.mark.parametrize("kind", ["image_folder_reader", "image_list_reader"])
+def test_file_readers_give_the_script_neuroflows_accuracy(tmp_path: Path, digit_files: Path, kind: str) -> None:
+    """The flagship on photos read from files (resized 32 -> 28, cached in memory for the folder)."""
+    workflow = fileformat.load(FLAGSHIP)
+    for reader, norm in (("train_reader", "train_norm"), ("test_reader", "test_norm")):
+        workflow.remove_node(reader)
+        settings: dict[str, object] = {"size": [28, 28], "color_mode": "grayscale", "resize_mode": "crop"}
+        if kind == "image_folder_reader":
+            settings.update(folder=str(digit_files), cache="memory" if reader == "train_reader" else "none")
+        else:
+            settings.update(csv_file=str(digit_files / "labels.csv"), split_column="split", split_value="train")
+        workflow.add_node(f"neuroflow.data.{kind}", settings=settings, label=reader, node_id=reader)
+        workflow.connect(reader, "data", norm, "data")
+    workflow.set_setting("learner", "epochs", 2)
+    workflow.set_setting("learner", "batch_size", 32)
+    workflow.set_setting("writer", "path", str(tmp_path / "model.keras"))
+    path = tmp_path / f"{kind}.workflow"
+    fileformat.save(workflow, path)
+
+    done = neuroflow(tmp_path, "run", path, "--quiet", "--no-history", "--report", tmp_path / "r.json")
+    assert done.returncode == 0, done.stderr
+    theirs = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))["scores"]["scorer"]["accuracy"]
+    script = tmp_path / f"{kind}.py"
+    export(tmp_path, path, script)
+    ran = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert ran.returncode == 0, ran.stderr[-3000:]
+    ours = float(re.search(r"^test accuracy: (0\.\d{4})$", ran.stdout, re.M).group(1))  # type: ignore[union-attr]
+    assert abs(ours - theirs) <= 0.005, (ours, theirs)

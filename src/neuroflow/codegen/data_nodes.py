@@ -70,6 +70,28 @@ def image_folder_reader(export: Export, item: WorkflowNode) -> None:
     export.line(f"    resize_mode={node['resize_mode']!r}, cache={node['cache'] != 'none'!r})")
 
 
+@emitter("neuroflow.data.image_list_reader")
+def image_list_reader(export: Export, item: WorkflowNode) -> None:
+    node = item.node
+    spec = item.specs["data"]  # configured: the class list of the whole file, the channels
+    csv_file = str(node.resolve_path(node["csv_file"].strip()))
+    split = node["split_column"].strip()
+    name = export.var(item.id, "data")
+    export.line(f"# {item.label}: {spec.shape[0]}x{spec.shape[1]}x{spec.shape[2]}, {node['resize_mode']}"
+                + (f", rows with {split} = {node['split_value'].strip()}" if split else ""))
+    arguments = [("classes", tuple(spec.class_names))]
+    if split:
+        arguments += [("split_column", split), ("split_value", node["split_value"].strip())]
+    listed = call("read_image_list", [repr(csv_file), repr(node["path_column"].strip()),
+                                      repr(node["label_column"].strip())], arguments, "    ")
+    export.line(f"paths, labels = {listed}")
+    export.line(f"{name} = Images(labels, {tuple(spec.class_names)!r}, (0.0, 255.0), paths=paths, "
+                f"shape={tuple(spec.shape)!r},")
+    export.line(f"    resize_mode={node['resize_mode']!r}, cache={node['cache'] != 'none'!r})")
+    export.line("if args.limit:")
+    export.line(f"    {name} = {name}.subset(np.arange(min(args.limit, len({name}))))")
+
+
 @emitter("neuroflow.data.normalizer")
 def normalizer(export: Export, item: WorkflowNode) -> None:
     from neuroflow.nodes.data.normalizer import RANGES

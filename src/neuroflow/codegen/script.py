@@ -51,7 +51,12 @@ def _assemble(export: Export, source: str, now: datetime.datetime) -> str:
     name = Path(source).name
     notes = "".join(f"- {note}\n" for note in export.notes)
     support = Path(__file__).with_name("script_support.py").read_text(encoding="utf-8")
-    support = support[support.index("IMAGE_SUFFIXES"):]  # its own docstring and imports are above
+    body = support.index("\nIMAGE_SUFFIXES")
+    # The helpers' own imports, and what main() needs besides; numpy after the standard library.
+    imports = {line for line in support[:body].splitlines() if line.startswith(("import ", "from "))}
+    imports = (imports | {"import argparse", "from pathlib import Path"}) - {"from __future__ import annotations"}
+    standard = "\n".join(sorted((line for line in imports if "numpy" not in line), key=lambda t: (t[0] == "f", t)))
+    support = support[body + 1:]
     header = f'''#!/usr/bin/env python3
 """{name}, exported by NeuroFlow as a standalone Keras script.
 
@@ -71,13 +76,7 @@ Run it with numpy and Keras 3 (TensorFlow backend) installed:
 
 from __future__ import annotations
 
-import argparse
-import gzip
-import math
-import os
-import struct
-from dataclasses import dataclass, replace
-from pathlib import Path
+{standard}
 
 import numpy as np
 

@@ -10,7 +10,9 @@ script's accuracy equal NeuroFlow's. ``tests/test_codegen.py`` compares them.
 
 from __future__ import annotations
 
+import csv
 import gzip
+import io
 import math
 import os
 import struct
@@ -114,6 +116,30 @@ def list_image_folder(folder, limit_per_class=0):
         paths += chosen
         labels += [label] * len(chosen)
     return tuple(classes), np.asarray(paths, dtype=object), np.asarray(labels, dtype=np.int64)
+
+
+def read_image_list(csv_path, path_column, label_column, classes, split_column="", split_value=""):
+    """Paths and label indices of the rows of a CSV image list (NeuroFlow's Image List Reader):
+    sniffed delimiter, paths from the CSV's folder, only the rows of ``split_value``."""
+    with open(csv_path, "rb") as handle:
+        text = handle.read().decode("utf-8-sig")
+    try:
+        dialect = csv.Sniffer().sniff(text[:8192], delimiters=",;\t|")
+    except csv.Error:
+        dialect = csv.excel
+    rows = [row for row in csv.reader(io.StringIO(text), dialect=dialect) if any(c.strip() for c in row)]
+    header = [cell.strip() for cell in rows[0]]
+    known = {name: index for index, name in enumerate(classes)}
+    base = os.path.dirname(os.path.abspath(csv_path))
+    paths, labels = [], []
+    for row in rows[1:]:
+        cells = [row[i].strip() if i < len(row) else "" for i in range(len(header))]
+        if split_column and cells[header.index(split_column)] != split_value:
+            continue
+        path = os.path.expanduser(cells[header.index(path_column)])
+        paths.append(os.path.abspath(path if os.path.isabs(path) else os.path.join(base, path)))
+        labels.append(known[cells[header.index(label_column)]])
+    return np.asarray(paths, dtype=object), np.asarray(labels, dtype=np.int64)
 
 
 def file_pipeline(data, batch_size, targets=None, shuffle=False, seed=0, input_shape=None, skip_errors=True):
