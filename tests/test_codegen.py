@@ -251,3 +251,30 @@ def test_file_readers_give_the_script_neuroflows_accuracy(tmp_path: Path, digit_
     assert ran.returncode == 0, ran.stderr[-3000:]
     ours = float(re.search(r"^test accuracy: (0\.\d{4})$", ran.stdout, re.M).group(1))  # type: ignore[union-attr]
     assert abs(ours - theirs) <= 0.005, (ours, theirs)
+
+
+@pytest.mark.parametrize("settings", [
+    {"optimizer": "sgd", "momentum": 0.9, "learning_rate": 0.05, "lr_schedule": "step", "lr_every": 1,
+     "lr_factor": 0.5, "class_weights": "balanced", "top_k": 3},
+    {"lr_schedule": "cosine", "min_learning_rate": 0.0001, "early_stopping": True, "patience": 1,
+     "restore_best": True, "monitor": "val_accuracy", "loss": "sparse_categorical_crossentropy"},
+    {"lr_schedule": "plateau", "lr_patience": 0, "validation_split": 0.2, "shuffle": False},
+], ids=["sgd-step-balanced-topk", "cosine-early-best-sparse", "plateau-unshuffled"])
+def test_learner_settings_train_the_same_in_the_script(tmp_path: Path, settings: dict[str, object]) -> None:
+    workflow = fileformat.load(FLAGSHIP)
+    for name, value in {"epochs": 3, **settings}.items():
+        workflow.set_setting("learner", name, value)
+    workflow.set_setting("train_reader", "limit", 1000)
+    workflow.set_setting("test_reader", "limit", 500)
+    workflow.set_setting("writer", "path", str(tmp_path / "model.keras"))
+    path = tmp_path / "settings.workflow"
+    fileformat.save(workflow, path)
+    done = neuroflow(tmp_path, "run", path, "--quiet", "--no-history", "--report", tmp_path / "r.json")
+    assert done.returncode == 0, done.stderr
+    theirs = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))["scores"]["scorer"]["accuracy"]
+    script = tmp_path / "settings.py"
+    export(tmp_path, path, script)
+    ran = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert ran.returncode == 0, ran.stderr[-3000:]
+    ours = float(re.search(r"^test accuracy: (0\.\d{4})$", ran.stdout, re.M).group(1))  # type: ignore[union-attr]
+    assert abs(ours - theirs) <= 0.005, (ours, theirs)
