@@ -49,7 +49,7 @@ def export_script(workflow: Workflow, source: str, now: datetime.datetime | None
 
 def _assemble(export: Export, source: str, now: datetime.datetime) -> str:
     name = Path(source).name
-    notes = "".join(f"- {note}\n" for note in export.notes)
+    notes = "\n" + "".join(f"- {note}\n" for note in export.notes) if export.notes else ""
     support = Path(__file__).with_name("script_support.py").read_text(encoding="utf-8")
     body = support.index("\nIMAGE_SUFFIXES")
     # The helpers' own imports, and what main() needs besides; numpy after the standard library.
@@ -69,9 +69,9 @@ settings and seed, and prints the test accuracy.
 {notes}
 Run it with numpy and Keras 3 (TensorFlow backend) installed:
 
-    python {Path(source).stem}.py                  # as the workflow says
-    python {Path(source).stem}.py --epochs 1 --limit 2000   # a quick try
-    python {Path(source).stem}.py --build-only     # build the network, print its summary
+    python {Path(source).stem}.py                            # as the workflow says
+    python {Path(source).stem}.py --epochs 1 --limit 2000    # a quick try
+    python {Path(source).stem}.py --build-only               # the network's summary, no data
 """
 
 from __future__ import annotations
