@@ -278,3 +278,35 @@ def test_learner_settings_train_the_same_in_the_script(tmp_path: Path, settings:
     assert ran.returncode == 0, ran.stderr[-3000:]
     ours = float(re.search(r"^test accuracy: (0\.\d{4})$", ran.stdout, re.M).group(1))  # type: ignore[union-attr]
     assert abs(ours - theirs) <= 0.005, (ours, theirs)
+
+
+EXPORTABLE_PLUGIN = PLUGIN.replace('"acme.data.invert"', '"acme.data.invert2"').replace("class InvertNode", "class Invert2Node") + '''
+
+    def python_emitter(export, item):
+        source = export.source(item.id, "data")
+        export.line(f"{export.var(item.id, 'data')} = replace({source}, pixels=255 - {source}.pixels)")
+'''
+
+
+def test_a_plugin_node_declaring_its_emitter_exports(tmp_path: Path) -> None:
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    (plugins / "acme_invert2.py").write_text(EXPORTABLE_PLUGIN, encoding="utf-8")
+    data = json.loads(FLAGSHIP.read_text(encoding="utf-8"))
+    data["nodes"].append({"id": "invert", "label": "Invert colours", "settings": {}, "type": "acme.data.invert2",
+                          "version": 1})
+    data["connections"] = [c for c in data["connections"] if c["from"] != "train_reader.data"]
+    data["connections"] += [{"from": "train_reader.data", "to": "invert.data"},
+                            {"from": "invert.data", "to": "train_norm.data"}]
+    path = tmp_path / "with_plugin.workflow"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    out = tmp_path / "inverted.py"
+    done = subprocess.run([sys.executable, "-m", "neuroflow", "export", str(path), "--python", str(out)],
+                          cwd=tmp_path, env={**os.environ, "NEUROFLOW_NODES_DIR": str(plugins)},
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    text = out.read_text(encoding="utf-8")
+    assert text.index("train_reader = read_mnist(") < text.index(
+        "invert = replace(train_reader, pixels=255 - train_reader.pixels)") < text.index(
+        "train_norm = invert.rescaled((0.0, 1.0))")
+    compile(text, str(out), "exec")

@@ -9,7 +9,9 @@ own limit settings.
 
 from __future__ import annotations
 
+from neuroflow.core.ports import DatasetSpec
 from neuroflow.core.workflow import WorkflowNode
+from neuroflow.nodes.data.mnist_reader import MnistReaderNode
 
 from .emit import Export, emitter
 from .network import call
@@ -20,6 +22,7 @@ def mnist_reader(export: Export, item: WorkflowNode) -> None:
     from neuroflow.datasets.mnist import NPZ_KEYS, PendingDownload
 
     node = item.node
+    assert isinstance(node, MnistReaderNode)
     plan = node._plan()  # the files NeuroFlow reads: data folder, bundled copy or download place
     limit = int(node["limit"])
     classes = plan.collection.class_names
@@ -55,7 +58,7 @@ def image_folder_reader(export: Export, item: WorkflowNode) -> None:
     folder = str(node.resolve_path(node["folder"].strip()))
     spec = item.specs.get("data")
     height, width = node["size"]
-    if spec is not None:
+    if isinstance(spec, DatasetSpec):
         channels = int(spec.shape[2])
     elif node["color_mode"] in ("grayscale", "rgb"):
         channels = 1 if node["color_mode"] == "grayscale" else 3
@@ -74,12 +77,13 @@ def image_folder_reader(export: Export, item: WorkflowNode) -> None:
 def image_list_reader(export: Export, item: WorkflowNode) -> None:
     node = item.node
     spec = item.specs["data"]  # configured: the class list of the whole file, the channels
+    assert isinstance(spec, DatasetSpec)
     csv_file = str(node.resolve_path(node["csv_file"].strip()))
     split = node["split_column"].strip()
     name = export.var(item.id, "data")
     export.line(f"# {item.label}: {spec.shape[0]}x{spec.shape[1]}x{spec.shape[2]}, {node['resize_mode']}"
                 + (f", rows with {split} = {node['split_value'].strip()}" if split else ""))
-    arguments = [("classes", tuple(spec.class_names))]
+    arguments: list[tuple[str, object]] = [("classes", tuple(spec.class_names))]
     if split:
         arguments += [("split_column", split), ("split_value", node["split_value"].strip())]
     listed = call("read_image_list", [repr(csv_file), repr(node["path_column"].strip()),

@@ -4,7 +4,8 @@ Every node kind that does work in ``main()`` of an exported script (readers, Nor
 Partitioning, Learner, Executor, Scorer, Writer) has an emitter: a function taking the
 :class:`Export` and the node, appending the node's lines to ``export.main``. A node type
 names its emitter itself with a ``python_emitter = "module:function"`` class attribute, or
-one of NeuroFlow's modules registers it for the type id with :func:`emitter`. Layer nodes
+one of NeuroFlow's modules registers it for the type id with :func:`emitter` (a plugin loaded
+from a folder, whose module cannot be imported by name, may give the function itself). Layer nodes
 and blocks need none: the Learner's emitter writes the whole network (``network.py``).
 """
 
@@ -35,6 +36,8 @@ def emitter(type_id: str) -> Callable[[Emitter], Emitter]:
 
 def find_emitter(item: WorkflowNode) -> Emitter | None:
     declared = getattr(type(item.node), "python_emitter", "")
+    if callable(declared):
+        return declared  # type: ignore[no-any-return]
     if declared:
         module, _, function = declared.partition(":")
         return getattr(importlib.import_module(module), function)  # type: ignore[no-any-return]

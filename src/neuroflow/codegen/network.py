@@ -16,7 +16,7 @@ error names its node.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from neuroflow.core.errors import NeuroFlowError
@@ -58,9 +58,9 @@ def variable(layer_id: str) -> str:
 _RESERVED = {"input", "x", "model", "inputs", "outputs", "layers", "keras", "np", "tf", "args", "images"}
 
 
-def call(function: str, positional: list[str], keywords: list[tuple[str, object]], indent: str) -> str:
+def call(function: str, positional: Sequence[str], keywords: Sequence[tuple[str, object]], indent: str) -> str:
     """``function(a, k=v, ...)``, its arguments on lines of their own when it is too wide."""
-    parts = positional + [f"{key}={value!r}" for key, value in keywords]
+    parts = [*positional, *(f"{key}={value!r}" for key, value in keywords)]
     one_line = f"{function}({', '.join(parts)})"
     if len(indent) + len(one_line) <= WIDTH:
         return one_line
@@ -89,8 +89,8 @@ def build_model_text(spec: NetworkSpec, value_range: ValueRange, *, owner: Calla
         label = labels.get(layer.id) or layer.label or layer.class_name
         comment = f"  # {label}: {shape}, {layer.params:,} parameters"
         if layer.class_name == "InputLayer":
-            shape = tuple(dict(layer.config)["shape"])
-            body.append(f"    {name} = keras.Input(shape={shape!r}, name={layer.keras_name!r}){comment}")
+            size = tuple(dict(layer.config)["shape"])
+            body.append(f"    {name} = keras.Input(shape={size!r}, name={layer.keras_name!r}){comment}")
             inputs.append(name)
             continue
         if layer.builder:
