@@ -310,3 +310,15 @@ def test_a_plugin_node_declaring_its_emitter_exports(tmp_path: Path) -> None:
         "invert = replace(train_reader, pixels=255 - train_reader.pixels)") < text.index(
         "train_norm = invert.rescaled((0.0, 1.0))")
     compile(text, str(out), "exec")
+
+
+def test_epochs_and_limit_make_a_quick_try(tmp_path: Path) -> None:
+    script = tmp_path / "flagship.py"
+    export(tmp_path, FLAGSHIP, script, f"writer.path={tmp_path / 'quick.keras'}")
+    ran = subprocess.run([sys.executable, str(script), "--epochs", "1", "--limit", "400"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=600)
+    assert ran.returncode == 0, ran.stderr[-3000:]
+    # one epoch of 400 training images less the 10 % validation split: 360 images, 3 batches of 128
+    assert len(re.findall(r"^3/3 - .* val_accuracy", ran.stdout, re.M)) == 1, ran.stdout
+    assert re.search(r"^test accuracy: 0\.\d{4}$", ran.stdout, re.M)
+    assert (tmp_path / "quick.keras").is_file()
