@@ -258,6 +258,9 @@ def validation_split(labels, fraction, seed):
     validation = np.sort(np.concatenate(held_out))
     keep = np.ones(len(labels), dtype=bool)
     keep[validation] = False
+    if len(validation) == 0 or keep.sum() == 0:  # NeuroFlow's Learner stops here too
+        raise SystemExit(f"a validation split of {fraction:g} leaves {int(keep.sum())} training and "
+                         f"{len(validation)} validation images of {len(labels)}; use more images or another split")
     return np.flatnonzero(keep), validation
 
 
