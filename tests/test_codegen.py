@@ -322,3 +322,14 @@ def test_epochs_and_limit_make_a_quick_try(tmp_path: Path) -> None:
     assert len(re.findall(r"^3/3 - .* val_accuracy", ran.stdout, re.M)) == 1, ran.stdout
     assert re.search(r"^test accuracy: 0\.\d{4}$", ran.stdout, re.M)
     assert (tmp_path / "quick.keras").is_file()
+
+
+def test_a_validation_split_with_nothing_to_hold_out_stops_the_script_as_it_stops_neuroflow(tmp_path: Path) -> None:
+    script = tmp_path / "flagship.py"
+    export(tmp_path, FLAGSHIP, script, f"writer.path={tmp_path / 'never.keras'}")
+    ran = subprocess.run([sys.executable, str(script), "--limit", "8"], cwd=tmp_path, capture_output=True, text=True,
+                         timeout=600)
+    assert ran.returncode == 1
+    assert ran.stderr.strip().splitlines()[-1] == (
+        "a validation split of 0.1 leaves 8 training and 0 validation images of 8; use more images or another split")
+    assert not (tmp_path / "never.keras").exists()
