@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from .codegen.command import add_parser as add_export_parser
 from .core.errors import NeuroFlowError, SettingError
 from .core.settings import PathSetting
 from .core.workflow import Workflow
@@ -95,13 +96,14 @@ def _parser() -> argparse.ArgumentParser:
 
     add_runs_parser(commands)
     add_sweep_parser(commands)
+    add_export_parser(commands)
     from .import_command import add_parser as add_import_parser
 
     add_import_parser(commands)
     return parser
 
 
-_COMMANDS = ("run", "validate", "nodes", "devices", "runs", "sweep", "import")
+_COMMANDS = ("run", "validate", "nodes", "devices", "runs", "sweep", "import", "export")
 
 
 def _load(path: str, overrides: list[str]) -> Workflow:

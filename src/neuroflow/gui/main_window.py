@@ -49,6 +49,7 @@ from . import blocks, icons
 from .actions import create_actions
 from .canvas import Canvas
 from .document import LOCKED_MESSAGE, Document
+from .export_script import ScriptExport
 from .file_flow import FileFlow
 from .history_place import chosen_folder, store_path
 from .messages import MessagesPanel
@@ -220,6 +221,8 @@ class MainWindow(QMainWindow):
         file_menu.addAction(a["import_model"])
         file_menu.addSeparator()
         file_menu.addActions([a["save"], a["save_as"]])
+        self.script_export = ScriptExport(self)  # File > Export > Python script...
+        file_menu.addMenu(self.script_export.menu)
         file_menu.addSeparator()
         file_menu.addAction(a["quit"])
         edit_menu = bar.addMenu("&Edit")
