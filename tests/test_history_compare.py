@@ -60,7 +60,7 @@ def test_restoring_gives_the_changes_and_says_what_it_skips(tmp_path: Path) -> N
     settings = recorded(flow, learner__learning_rate=0.0042, dense__units=48)
     settings["ghost"] = {"type": "neuroflow.layers.dense", "version": 1, "settings": {"units": 3}, "title": "Old"}
     settings["conv"]["type"] = "neuroflow.layers.max_pooling2d"
-    settings["learner"]["settings"]["epochs"] = 0  # refused today: out of range
+    settings["learner"]["settings"]["epochs"] = -1  # refused today: out of range
     with open_store(tmp_path / "h.runs.sqlite") as store:
         run = store.get_run(store.record_run(workflow=None, settings=settings))
     plan = restoration(flow, run)

@@ -200,7 +200,7 @@ def test_set_settings_refuses_a_bad_value_whole(qtbot, document):
     refused = []
     document.refused.connect(lambda text, node: refused.append(text))
     workflow = document.workflow
-    assert not document.set_settings([("dense", "units", 32), ("learner", "epochs", 0)], "Restore run 3")
+    assert not document.set_settings([("dense", "units", 32), ("learner", "epochs", -1)], "Restore run 3")
     assert workflow.nodes["dense"].node.settings["units"] == 100 and document.undo_stack.count() == 0
     assert refused and "Restore run 3" in refused[0] and "epochs" in refused[0]
     assert document.set_settings([("dense", "units", 32.0), ("learner", "epochs", 2)], "Restore run 3")
