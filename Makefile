@@ -46,7 +46,7 @@ transfer-demo: $(STAMP)
 
 ## test: the whole test suite
 test: $(STAMP)
-	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q --durations=15
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -n auto --maxprocesses 4 --dist loadfile --durations=15
 
 lint: $(STAMP)
 	$(BIN)/ruff check src nodes tests benchmarks tools

@@ -19,6 +19,13 @@ from neuroflow.history.export import run_table
 from neuroflow.history.render import list_lines
 
 
+@pytest.fixture(autouse=True)
+def _terminal_of_100_columns(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The list fits the terminal: the tests read it at the width a pipe gets (100 columns),
+    whatever runs them (a test worker process may have a COLUMNS of its own)."""
+    monkeypatch.setenv("COLUMNS", "100")
+
+
 @pytest.fixture()
 def history(tmp_path: Path) -> Path:
     return make_history(tmp_path)
