@@ -50,6 +50,10 @@ def is_network_node(item: WorkflowNode) -> bool:
     return bool(outputs) and all(port.type is PortType.NETWORK for port in outputs)
 
 
+#: Width of a section heading's text and rule (before the script's indentation).
+SECTION_WIDTH = 78
+
+
 @dataclass
 class Export:
     """One export in progress: the workflow and the script text gathered so far."""
@@ -93,6 +97,11 @@ class Export:
 
     def line(self, text: str = "") -> None:
         self.main.append(f"    {text}" if text else "")
+
+    def section(self, label: str, what: str) -> None:
+        """A blank line and ``# -- LABEL: WHAT ----``, ruled out to one width, before a node's lines."""
+        self.line("")
+        self.line(f"# -- {label}: {what} " + "-" * max(4, SECTION_WIDTH - len(label) - len(what)))
 
 
 def title(item: WorkflowNode) -> str:

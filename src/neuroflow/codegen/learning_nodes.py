@@ -56,8 +56,7 @@ def learner(export: Export, item: WorkflowNode) -> None:
         f"{loss}, batch {batch}, {node['epochs']} epochs, seed {seed}")
 
     line = export.line
-    line("")
-    line(f"# -- {item.label}: training " + "-" * max(4, 70 - len(item.label)))
+    export.section(item.label, "training")
     line(f"training = {export.source(item.id, 'training')}")
     line(f"validation = {validation or 'None'}")
     line("classes = len(training.classes)")
@@ -151,8 +150,7 @@ def executor(export: Export, item: WorkflowNode) -> None:
     shape = export.facts["input_shape"]
     name = export.var(item.id, "predictions")
     line = export.line
-    line("")
-    line(f"# -- {item.label}: predictions " + "-" * max(4, 67 - len(item.label)))
+    export.section(item.label, "predictions")
     line(f"tx, _ = model_inputs({images}, {tuple(shape)!r}, {batch}, skip_errors=False)")
     line(f"outputs = {model}.predict(tx, batch_size={'None' if spec.from_files else batch}, verbose=0)")
     line("if outputs.shape[1] == 1:  # one sigmoid unit p: probabilities (1 - p, p)")
