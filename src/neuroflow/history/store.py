@@ -313,17 +313,19 @@ class RunStore:
     def list_runs(self, workflow: str | os.PathLike[str] | None = None) -> list[Run]:
         """Every run, newest first, without curves but with each metric's best epoch value
         (:attr:`Run.best`); only ``workflow``'s when given."""
-        query = f"SELECT {_RUN_COLUMNS} FROM runs"
-        params: tuple[Any, ...] = ()
+        where = ""
+        params: tuple[str, ...] = ()
         if workflow is not None:
-            query += " WHERE workflow = ?"
-            params = (os.fspath(workflow),)
+            where, params = " WHERE workflow = ?", (os.fspath(workflow),)
         with self._errors("list the runs"):
             self._db.execute("BEGIN")  # the runs and their best values seen at one instant
             try:
-                rows = self._db.execute(query + " ORDER BY started DESC, id DESC", params).fetchall()
-                extremes = self._db.execute(
-                    "SELECT run_id, metric, MIN(value), MAX(value) FROM epochs GROUP BY run_id, metric"
+                rows = self._db.execute(
+                    f"SELECT {_RUN_COLUMNS} FROM runs{where} ORDER BY started DESC, id DESC", params
+                ).fetchall()
+                extremes = self._db.execute(  # only the listed runs' epochs
+                    "SELECT run_id, metric, MIN(value), MAX(value) FROM epochs "
+                    f"WHERE run_id IN (SELECT id FROM runs{where}) GROUP BY run_id, metric", params
                 ).fetchall()
             finally:
                 self._db.execute("COMMIT")
